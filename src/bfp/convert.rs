@@ -1,0 +1,372 @@
+//! The BFP converter (DESIGN §2.1, §3): binary32 values in, groups along a chosen axis out,
+//! with the per-lane LFSR noise of one conversion job and the FLUSHED / UNDERFLOW / SATURATED
+//! counts. Also dequantisation back to binary32.
+
+use serde::Serialize;
+
+use super::{round_mantissa, BfpError, BfpFormat, ConvertSpec, ExpBase, NoiseBank};
+
+/// The axis a group's `g` consecutive elements run along, in a `[rows, cols]` matrix.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+pub enum GroupAxis {
+    /// Down a column: group `(q, c)` holds rows `q*g .. q*g+g` of column `c`.
+    Dim0,
+    /// Along a row: group `(r, q)` holds columns `q*g .. q*g+g` of row `r`.
+    Dim1,
+}
+
+/// Elements the converter changed beyond rounding, counted per tensor (elements, not groups).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
+pub struct ConvertFlags {
+    /// Subnormal inputs read as zero.
+    pub flushed: u64,
+    /// Non-zero elements lost because their group fell below `E_base`.
+    pub underflow: u64,
+    /// Elements whose rounded magnitude was clamped to `2^m - 1`.
+    pub saturated: u64,
+}
+
+impl ConvertFlags {
+    /// Element-wise sum.
+    pub fn add(&mut self, o: &ConvertFlags) {
+        self.flushed += o.flushed;
+        self.underflow += o.underflow;
+        self.saturated += o.saturated;
+    }
+}
+
+/// One conversion job: a tensor converted with one grouping (DESIGN §3).
+#[derive(Debug, Clone, Copy)]
+pub struct ConvertJob<'a> {
+    /// The tensor's name, used in error messages.
+    pub tensor: &'a str,
+    /// Job number, in the order the run performs the jobs (seeds the LFSR lanes).
+    pub job: u64,
+    /// Format, rounding, exponent base and LFSR parameters.
+    pub spec: ConvertSpec,
+    /// The grouping axis.
+    pub axis: GroupAxis,
+}
+
+/// A converted `[rows, cols]` matrix. Groups are stored lane-major: `lane` is the index along
+/// the axis the groups do *not* run along, `q` the group index along the grouping axis.
+#[derive(Debug, Clone, PartialEq)]
+pub struct BfpMatrix {
+    /// The group format.
+    pub format: BfpFormat,
+    /// Rows of the source matrix.
+    pub rows: usize,
+    /// Columns of the source matrix.
+    pub cols: usize,
+    /// The grouping axis.
+    pub axis: GroupAxis,
+    /// The tensor's exponent base `E_base`.
+    pub e_base: i32,
+    /// Number of lanes (`rows` for `Dim1`, `cols` for `Dim0`).
+    pub lanes: usize,
+    /// Groups per lane, `ceil(len / g)` of the grouping axis.
+    pub groups: usize,
+    /// Shared exponent `E` of group `(lane, q)` at `lane * groups + q`.
+    pub exps: Vec<i32>,
+    /// Signed mantissa `(-1)^s M` of element `i` of group `(lane, q)` at
+    /// `(lane * groups + q) * g + i`.
+    pub mants: Vec<i32>,
+    /// The job's flag counts.
+    pub flags: ConvertFlags,
+}
+
+impl BfpMatrix {
+    /// Shared exponent and signed mantissas of group `(lane, q)`.
+    #[inline]
+    pub fn group(&self, lane: usize, q: usize) -> (i32, &[i32]) {
+        let g = self.format.group();
+        let gi = lane * self.groups + q;
+        (self.exps[gi], &self.mants[gi * g..(gi + 1) * g])
+    }
+
+    /// The groups in the order the converter produced them (row-major order of each group's
+    /// first element), as `(lane, q)` pairs.
+    pub fn job_order(&self) -> Vec<(usize, usize)> {
+        match self.axis {
+            GroupAxis::Dim1 => (0..self.lanes).flat_map(|l| (0..self.groups).map(move |q| (l, q))).collect(),
+            GroupAxis::Dim0 => (0..self.groups).flat_map(|q| (0..self.lanes).map(move |l| (l, q))).collect(),
+        }
+    }
+
+    /// `(row, col)` of element `i` of group `(lane, q)`, or `None` for padding.
+    #[inline]
+    pub fn element_position(&self, lane: usize, q: usize, i: usize) -> Option<(usize, usize)> {
+        let along = q * self.format.group() + i;
+        match self.axis {
+            GroupAxis::Dim1 => (along < self.cols).then_some((lane, along)),
+            GroupAxis::Dim0 => (along < self.rows).then_some((along, lane)),
+        }
+    }
+
+    /// The value of one element: `(-1)^s M 2^(E - (m - 1))`, exact in f64.
+    #[inline]
+    pub fn element_value(&self, exp: i32, mant: i32) -> f64 {
+        mant as f64 * 2f64.powi(exp - (self.format.mantissa_bits() as i32 - 1))
+    }
+
+    /// Dequantises to a row-major `[rows, cols]` binary32 matrix (exact whenever representable).
+    pub fn dequantize(&self) -> Vec<f32> {
+        let g = self.format.group();
+        let mut out = vec![0f32; self.rows * self.cols];
+        for lane in 0..self.lanes {
+            for q in 0..self.groups {
+                let (e, ms) = self.group(lane, q);
+                for (i, &m) in ms.iter().enumerate().take(g) {
+                    if let Some((r, c)) = self.element_position(lane, q, i) {
+                        out[r * self.cols + c] = self.element_value(e, m) as f32;
+                    }
+                }
+            }
+        }
+        out
+    }
+}
+
+/// Unbiased binary32 exponent and 24-bit significand of a normal value; `None` for zeros and
+/// subnormals.
+#[inline]
+fn split(x: f32) -> Option<(i32, u32)> {
+    let b = x.to_bits();
+    let ef = ((b >> 23) & 0xFF) as i32;
+    if ef == 0 {
+        None
+    } else {
+        Some((ef - 127, 0x80_0000 | (b & 0x7F_FFFF)))
+    }
+}
+
+/// Converts a row-major `[rows, cols]` binary32 matrix into BFP groups along `job.axis`.
+///
+/// Errors: an empty shape, a length that does not match, a parameter out of range, or a
+/// NaN/infinity (naming the tensor and the row-major element index).
+pub fn convert(data: &[f32], rows: usize, cols: usize, job: &ConvertJob) -> Result<BfpMatrix, BfpError> {
+    let spec = &job.spec;
+    spec.validate()?;
+    if rows == 0 || cols == 0 {
+        return Err(BfpError::Empty { tensor: job.tensor.to_string(), rows, cols });
+    }
+    if rows.checked_mul(cols) != Some(data.len()) {
+        return Err(BfpError::ShapeData { tensor: job.tensor.to_string(), rows, cols, len: data.len() });
+    }
+    // One scan: refuse non-finite values, find the tensor's largest element exponent.
+    let mut e_max: Option<i32> = None;
+    for (index, &x) in data.iter().enumerate() {
+        if !x.is_finite() {
+            let what = if x.is_nan() {
+                "NaN"
+            } else if x > 0.0 {
+                "+inf"
+            } else {
+                "-inf"
+            };
+            return Err(BfpError::NonFinite { tensor: job.tensor.to_string(), index, what });
+        }
+        if let Some((e, _)) = split(x) {
+            e_max = Some(e_max.map_or(e, |m: i32| m.max(e)));
+        }
+    }
+    let fmt = spec.format;
+    let g = fmt.group();
+    let m = fmt.mantissa_bits() as i64;
+    let e_span = (1i32 << fmt.exp_bits()) - 1;
+    let e_base = match spec.exp_base {
+        ExpBase::PerTensor => e_max.unwrap_or(0) - e_span,
+        ExpBase::Pinned(b) => b,
+    };
+    let e_top = e_base + e_span;
+    let max_mag = fmt.max_magnitude() as u64;
+
+    let (lanes, along) = match job.axis {
+        GroupAxis::Dim1 => (rows, cols),
+        GroupAxis::Dim0 => (cols, rows),
+    };
+    let groups = along.div_ceil(g);
+    let mut out = BfpMatrix {
+        format: fmt,
+        rows,
+        cols,
+        axis: job.axis,
+        e_base,
+        lanes,
+        groups,
+        exps: vec![e_base; lanes * groups],
+        mants: vec![0; lanes * groups * g],
+        flags: ConvertFlags::default(),
+    };
+    let mut bank = NoiseBank::for_job(g, spec.lfsr.mask, spec.lfsr.seed, job.job, spec.lfsr.noise_bits);
+    let mut noise = vec![0u32; g];
+    let mut parts: Vec<Option<(i32, u32)>> = vec![None; g];
+    let mut negs = vec![false; g];
+    for (lane, q) in out.job_order() {
+        // Every lane steps once per group, zero elements and padding included.
+        bank.next_group(&mut noise);
+        let mut group_max: Option<i32> = None;
+        for i in 0..g {
+            parts[i] = None;
+            negs[i] = false;
+            if let Some((r, c)) = out.element_position(lane, q, i) {
+                let x = data[r * cols + c];
+                negs[i] = x.is_sign_negative();
+                match split(x) {
+                    Some(p) => {
+                        group_max = Some(group_max.map_or(p.0, |gm: i32| gm.max(p.0)));
+                        parts[i] = Some(p);
+                    }
+                    None if x != 0.0 => out.flags.flushed += 1,
+                    None => {}
+                }
+            }
+        }
+        let gi = lane * groups + q;
+        let Some(group_e) = group_max else {
+            continue; // all zeros: E = E_base, M = 0
+        };
+        if group_e < e_base {
+            out.flags.underflow += parts.iter().filter(|p| p.is_some()).count() as u64;
+            continue;
+        }
+        let e = group_e.min(e_top);
+        out.exps[gi] = e;
+        for i in 0..g {
+            let Some((ei, sig)) = parts[i] else { continue };
+            let r = 24 - m + (e - ei) as i64;
+            let mut mag = round_mantissa(sig, r, spec.rounding, noise[i], spec.lfsr.noise_bits);
+            if mag > max_mag {
+                mag = max_mag;
+                out.flags.saturated += 1;
+            }
+            out.mants[gi * g + i] = if negs[i] { -(mag as i32) } else { mag as i32 };
+        }
+    }
+    Ok(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::bfp::{LfsrParams, Rounding};
+
+    fn spec(g: usize, m: u32, e: u32, rounding: Rounding) -> ConvertSpec {
+        ConvertSpec::new(BfpFormat::new(g, m, e).unwrap(), rounding)
+    }
+
+    fn job(spec: ConvertSpec, axis: GroupAxis) -> ConvertJob<'static> {
+        ConvertJob { tensor: "t", job: 0, spec, axis }
+    }
+
+    /// Second formulation of nearest/truncate conversion from the real values: scale by the
+    /// group's LSB weight in f64 and round with f64 operations.
+    fn convert_by_float(x: &[f32], m: u32, rounding: Rounding) -> Vec<f64> {
+        let e = x.iter().filter(|v| **v != 0.0).map(|v| v.abs().log2().floor() as i32).max().unwrap_or(0);
+        let lsb = 2f64.powi(e - (m as i32 - 1));
+        let maxm = ((1u32 << m) - 1) as f64;
+        x.iter()
+            .map(|&v| {
+                let s = (v.abs() as f64) / lsb;
+                let q = match rounding {
+                    Rounding::Nearest => s.round(),
+                    Rounding::Truncate => s.floor(),
+                    Rounding::Even => s.round_ties_even(),
+                    Rounding::Stochastic => unreachable!(),
+                };
+                q.min(maxm) * lsb * (v.signum() as f64)
+            })
+            .collect()
+    }
+
+    #[test]
+    fn exhaustive_small_mantissas_match_float_formulation() {
+        // Every pair of 6-bit-significand values over a span of exponents, g = 2.
+        for m in 1..=5u32 {
+            for mode in [Rounding::Nearest, Rounding::Truncate, Rounding::Even] {
+                let vals: Vec<f32> =
+                    (0..64u32).flat_map(|s| (-3..=3).map(move |e| (64 + s) as f32 * 2f32.powi(e - 6))).collect();
+                for (ia, &a) in vals.iter().enumerate() {
+                    for &b in vals.iter().skip(ia % 5).step_by(5) {
+                        let data = [a, -b];
+                        let bm = convert(&data, 1, 2, &job(spec(2, m, 8, mode), GroupAxis::Dim1)).unwrap();
+                        let got = bm.dequantize();
+                        let want = convert_by_float(&data, m, mode);
+                        for k in 0..2 {
+                            assert_eq!(got[k] as f64, want[k], "m {m} {mode} a {a} b {b}");
+                        }
+                    }
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn axis_and_padding() {
+        // 3 x 5 matrix grouped along dim 0 with g = 2: 2 groups per column, padded.
+        let data: Vec<f32> = (1..=15).map(|v| v as f32).collect();
+        let bm = convert(&data, 3, 5, &job(spec(2, 8, 8, Rounding::Nearest), GroupAxis::Dim0)).unwrap();
+        assert_eq!((bm.lanes, bm.groups), (5, 2));
+        assert_eq!(bm.dequantize(), data);
+        // Column 1, second group: element (2,1) = 12 and padding.
+        let (e, ms) = bm.group(1, 1);
+        assert_eq!(ms[1], 0);
+        assert_eq!(bm.element_value(e, ms[0]), 12.0);
+        assert_eq!(bm.job_order()[..3], [(0, 0), (1, 0), (2, 0)]);
+    }
+
+    #[test]
+    fn flags_are_counted() {
+        let sub = f32::from_bits(5);
+        let data = [sub, 1.0, 0.0, -0.0];
+        let bm = convert(&data, 1, 4, &job(spec(4, 2, 8, Rounding::Nearest), GroupAxis::Dim1)).unwrap();
+        assert_eq!(bm.flags, ConvertFlags { flushed: 1, underflow: 0, saturated: 0 });
+        // 1.75 at m = 2 rounds to 4 -> saturates to 3; with e = 1 the group at 2^-3 underflows.
+        let data = [1.75, 1.0, 0.125, 0.0];
+        let bm = convert(&data, 2, 2, &job(spec(2, 2, 1, Rounding::Nearest), GroupAxis::Dim1)).unwrap();
+        assert_eq!(bm.flags, ConvertFlags { flushed: 0, underflow: 1, saturated: 1 });
+        assert_eq!(bm.dequantize(), vec![1.5, 1.0, 0.0, 0.0]);
+    }
+
+    #[test]
+    fn pinned_base_saturates_groups_above_range() {
+        let mut s = spec(2, 4, 2, Rounding::Nearest);
+        s.exp_base = ExpBase::Pinned(-2); // E in -2..=1
+        let bm = convert(&[8.0, 1.0], 1, 2, &job(s, GroupAxis::Dim1)).unwrap();
+        assert_eq!(bm.exps[0], 1);
+        assert_eq!(bm.dequantize(), vec![3.75, 1.0]);
+        assert_eq!(bm.flags.saturated, 1);
+    }
+
+    #[test]
+    fn nonfinite_and_empty_are_refused() {
+        let s = spec(4, 4, 8, Rounding::Nearest);
+        let err = convert(&[1.0, f32::NAN], 1, 2, &job(s, GroupAxis::Dim1)).unwrap_err();
+        assert!(err.to_string().contains("element 1 is NaN"), "{err}");
+        let err = convert(&[f32::NEG_INFINITY], 1, 1, &job(s, GroupAxis::Dim1)).unwrap_err();
+        assert!(err.to_string().contains("-inf"));
+        assert!(convert(&[], 0, 3, &job(s, GroupAxis::Dim1)).is_err());
+        assert!(convert(&[1.0], 1, 2, &job(s, GroupAxis::Dim1)).is_err());
+    }
+
+    #[test]
+    fn stochastic_rounding_is_unbiased_over_many_groups() {
+        // A value 0.3 LSB above a grid point: the mean over 4096 groups must land within a
+        // small fraction of an LSB of the true value; nearest would be off by 0.3 LSB.
+        let g = 16;
+        let n_groups = 4096;
+        let mut data = vec![0f32; g * n_groups];
+        for grp in data.chunks_mut(g) {
+            grp[0] = 8.0; // sets E = 3; m = 4 -> LSB = 1
+            grp[1..].iter_mut().for_each(|v| *v = 2.3);
+        }
+        let mut s = spec(g, 4, 8, Rounding::Stochastic);
+        s.lfsr = LfsrParams::new(0xB400, 0xACE1, 8).unwrap();
+        let bm = convert(&data, n_groups, g, &job(s, GroupAxis::Dim1)).unwrap();
+        let deq = bm.dequantize();
+        let vals: Vec<f64> = deq.chunks(g).flat_map(|c| c[1..].iter().map(|&v| v as f64)).collect();
+        let mean = vals.iter().sum::<f64>() / vals.len() as f64;
+        assert!((mean - 2.3).abs() < 0.01, "mean {mean}");
+        assert!(vals.iter().all(|&v| v == 2.0 || v == 3.0));
+    }
+}

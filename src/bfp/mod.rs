@@ -1,0 +1,18 @@
+//! Block floating point: the group format, the rounding rules, the LFSR noise source, the
+//! converter from binary32 and the packed split exponent/mantissa storage (DESIGN §2 to §4).
+//!
+//! Nothing here knows about time, arrays or files: it is the bit-level contract every other
+//! module builds on.
+
+mod convert;
+mod format;
+pub mod lfsr;
+mod packed;
+mod round;
+pub mod softfloat;
+
+pub use convert::{convert, BfpMatrix, ConvertFlags, ConvertJob, GroupAxis};
+pub use format::{BfpError, BfpFormat, ConvertSpec, ExpBase, LfsrParams, Rounding};
+pub use lfsr::{job_seed, lane_seed, Lfsr16, NoiseBank};
+pub use packed::{PackedGroup, PackedTensor};
+pub use round::round_mantissa;

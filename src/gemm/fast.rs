@@ -1,0 +1,275 @@
+//! The fast exact kernel: the same bits as the reference loop, at matmul speed.
+//!
+//! Operands are converted once, then repacked as 16-bit mantissas: X row-major per group,
+//! Y interleaved in pairs across a block of 16 output columns, so one instruction computes
+//! two multiply-adds for 16 outputs at once (AVX-512 VNNI `vpdpwssd` when the machine has
+//! it, a portable loop otherwise). Group products are scaled by an exact power of two in f64,
+//! rounded once to binary32 and added in binary32 in increasing group order, per output
+//! (`fp32`); or summed exactly in i128 with a Kulisch fallback (`exact`). Rayon splits the
+//! output rows into tiles. Formats that do not fit 16-bit lanes use a scalar exact path.
+
+use rayon::prelude::*;
+
+use super::GemmOperands;
+use crate::bfp::softfloat::{pow2_f64, round_scaled_to_f32};
+use crate::fmac::{Accumulator, AccumulatorKind, Kulisch};
+
+/// Output columns per block (one 512-bit vector of i32).
+const VB: usize = 16;
+/// Output rows per register tile.
+const TU: usize = 4;
+/// Output rows per parallel task.
+const ROWS_PER_TASK: usize = 32;
+
+/// Row-major output `[rows, cols]`, bit-identical to [`super::reference_gemm`].
+pub fn fast_gemm(ops: &GemmOperands) -> Vec<f32> {
+    match Packed::new(ops) {
+        Some(p) => p.run(ops.spec.accumulator),
+        None => scalar_gemm(ops),
+    }
+}
+
+/// Operands repacked for the 16-bit kernel.
+struct Packed {
+    rows: usize,
+    cols: usize,
+    groups: usize,
+    /// Group size rounded up to even (pairs of lanes).
+    g2: usize,
+    vblocks: usize,
+    /// X mantissas `[u][q][g2]`.
+    xm: Vec<i16>,
+    /// X exponents `[u][q]`.
+    ex: Vec<i32>,
+    /// Y mantissas `[vb][q][g2/2][VB][2]`.
+    ym: Vec<i16>,
+    /// Y exponents `[vb][q][VB]`.
+    ey: Vec<i32>,
+    /// `(m'_x - 1) + (m'_y - 1)`.
+    off: i32,
+}
+
+impl Packed {
+    /// `None` when the formats do not fit the 16-bit path: a magnitude above 15 bits, a group
+    /// sum that could leave i32, or a product exponent outside f64's exact range.
+    fn new(ops: &GemmOperands) -> Option<Self> {
+        let (fx, fy) = (ops.x.format, ops.y.format);
+        let g = fx.group();
+        if fx.mantissa_bits() > 15 || fy.mantissa_bits() > 15 {
+            return None;
+        }
+        let bound = g as u64 * fx.max_magnitude() as u64 * fy.max_magnitude() as u64;
+        if bound >= 1 << 31 {
+            return None;
+        }
+        let range = |v: &[i32]| (v.iter().copied().min().unwrap_or(0), v.iter().copied().max().unwrap_or(0));
+        let ((xlo, xhi), (ylo, yhi)) = (range(&ops.x.exps), range(&ops.y.exps));
+        // Unscaled values: odd widths are not padded here, so P and `off` use plain m.
+        let off_plain = fx.mantissa_bits() as i32 - 1 + fy.mantissa_bits() as i32 - 1;
+        if xlo + ylo - off_plain < -1000 || xhi + yhi > 900 {
+            return None;
+        }
+        let (rows, cols) = ops.out_shape();
+        let groups = ops.reduction_groups();
+        let g2 = g + (g & 1);
+        let vblocks = cols.div_ceil(VB);
+        let mut xm = vec![0i16; rows * groups * g2];
+        for (gi, grp) in ops.x.mants.chunks_exact(g).enumerate() {
+            for (i, &m) in grp.iter().enumerate() {
+                xm[gi * g2 + i] = m as i16;
+            }
+        }
+        let mut ym = vec![0i16; vblocks * groups * g2 * VB];
+        let mut ey = vec![0i32; vblocks * groups * VB];
+        for v in 0..cols {
+            let (vb, lane) = (v / VB, v % VB);
+            for q in 0..groups {
+                let (e, ms) = ops.y.group(v, q);
+                ey[(vb * groups + q) * VB + lane] = e;
+                let base = (vb * groups + q) * g2 * VB;
+                for (i, &m) in ms.iter().enumerate() {
+                    ym[base + (i / 2) * 2 * VB + lane * 2 + (i & 1)] = m as i16;
+                }
+            }
+        }
+        Some(Self { rows, cols, groups, g2, vblocks, xm, ex: ops.x.exps.clone(), ym, ey, off: off_plain })
+    }
+
+    fn run(&self, acc: AccumulatorKind) -> Vec<f32> {
+        let mut out = vec![0f32; self.rows * self.cols];
+        out.par_chunks_mut(ROWS_PER_TASK * self.cols).enumerate().for_each(|(task, tile)| {
+            let u0 = task * ROWS_PER_TASK;
+            let nrows = tile.len() / self.cols;
+            for vb in 0..self.vblocks {
+                let v0 = vb * VB;
+                let nv = VB.min(self.cols - v0);
+                let mut u = 0;
+                while u < nrows {
+                    let nu = TU.min(nrows - u);
+                    let mut res = [[0f32; VB]; TU];
+                    match acc {
+                        AccumulatorKind::Fp32 => self.tile_fp32(u0 + u, nu, vb, &mut res),
+                        AccumulatorKind::Exact => self.tile_exact(u0 + u, nu, vb, &mut res),
+                    }
+                    for (t, r) in res.iter().enumerate().take(nu) {
+                        let o = (u + t) * self.cols + v0;
+                        tile[o..o + nv].copy_from_slice(&r[..nv]);
+                    }
+                    u += nu;
+                }
+            }
+        });
+        out
+    }
+
+    #[inline]
+    fn y_block(&self, vb: usize, q: usize) -> &[i16] {
+        let base = (vb * self.groups + q) * self.g2 * VB;
+        &self.ym[base..base + self.g2 * VB]
+    }
+
+    #[inline]
+    fn x_group(&self, u: usize, q: usize) -> &[i16] {
+        let base = (u * self.groups + q) * self.g2;
+        &self.xm[base..base + self.g2]
+    }
+
+    /// Group products of X row `u` with the 16 Y lanes of block `vb`, group `q`.
+    #[inline(always)]
+    fn dot_block(&self, u: usize, vb: usize, q: usize) -> [i32; VB] {
+        let xg = self.x_group(u, q);
+        let mut d = [0i32; VB];
+        for (pp, ypair) in self.y_block(vb, q).chunks_exact(2 * VB).enumerate() {
+            let (a0, a1) = (xg[2 * pp] as i32, xg[2 * pp + 1] as i32);
+            for (v, dv) in d.iter_mut().enumerate() {
+                *dv += a0 * ypair[2 * v] as i32 + a1 * ypair[2 * v + 1] as i32;
+            }
+        }
+        d
+    }
+
+    fn tile_fp32(&self, u0: usize, nu: usize, vb: usize, res: &mut [[f32; VB]; TU]) {
+        #[cfg(target_arch = "x86_64")]
+        {
+            if nu == TU && simd::available() {
+                // SAFETY: the CPU supports the features `tile_fp32_avx512` is compiled for, and
+                // every index it reads is inside the packed buffers (same bounds as below).
+                unsafe { simd::tile_fp32_avx512(self, u0, vb, res) };
+                return;
+            }
+        }
+        for (t, r) in res.iter_mut().enumerate().take(nu) {
+            let u = u0 + t;
+            for q in 0..self.groups {
+                let d = self.dot_block(u, vb, q);
+                let ex = self.ex[u * self.groups + q] - self.off;
+                let ey = &self.ey[(vb * self.groups + q) * VB..][..VB];
+                for v in 0..VB {
+                    // Exact in f64 (|P| < 2^31, exponent range checked), one rounding to f32.
+                    r[v] += (d[v] as f64 * pow2_f64(ex + ey[v])) as f32;
+                }
+            }
+        }
+    }
+
+    fn tile_exact(&self, u0: usize, nu: usize, vb: usize, res: &mut [[f32; VB]; TU]) {
+        let mut prods = vec![[0i32; VB]; self.groups];
+        for (t, r) in res.iter_mut().enumerate().take(nu) {
+            let u = u0 + t;
+            for (q, p) in prods.iter_mut().enumerate() {
+                *p = self.dot_block(u, vb, q);
+            }
+            for (v, rv) in r.iter_mut().enumerate() {
+                let k = |q: usize| self.ex[u * self.groups + q] + self.ey[(vb * self.groups + q) * VB + v] - self.off;
+                let (kmin, kmax) = (0..self.groups).fold((i32::MAX, i32::MIN), |(a, b), q| (a.min(k(q)), b.max(k(q))));
+                // |P| < 2^31 and at most 2^26 groups: i128 holds any spread up to 64 bits.
+                *rv = if kmax - kmin <= 64 {
+                    let s: i128 = (0..self.groups).map(|q| (prods[q][v] as i128) << (k(q) - kmin)).sum();
+                    round_scaled_to_f32(s < 0, s.unsigned_abs(), kmin)
+                } else {
+                    let mut kl = Kulisch::default();
+                    (0..self.groups).for_each(|q| kl.add(prods[q][v] as i64, k(q)));
+                    kl.to_f32()
+                };
+            }
+        }
+    }
+}
+
+/// Formats too wide for 16-bit lanes: integer dot products in i64, the cell's accumulator.
+fn scalar_gemm(ops: &GemmOperands) -> Vec<f32> {
+    let (rows, cols) = ops.out_shape();
+    let (fx, fy) = (ops.x.format, ops.y.format);
+    let off = fx.mantissa_bits() as i32 - 1 + fy.mantissa_bits() as i32 - 1;
+    let mut out = vec![0f32; rows * cols];
+    out.par_chunks_mut(cols).enumerate().for_each(|(u, row)| {
+        for (v, o) in row.iter_mut().enumerate() {
+            let mut acc = Accumulator::new(ops.spec.accumulator);
+            for q in 0..ops.reduction_groups() {
+                let (ex, mx) = ops.x.group(u, q);
+                let (ey, my) = ops.y.group(v, q);
+                let p: i64 = mx.iter().zip(my).map(|(&a, &b)| a as i64 * b as i64).sum();
+                acc.add_product(p, ex + ey - off);
+            }
+            *o = acc.result();
+        }
+    });
+    out
+}
+
+#[cfg(target_arch = "x86_64")]
+mod simd {
+    //! AVX-512 VNNI tile for the `fp32` accumulator.
+    use std::arch::x86_64::*;
+
+    use super::{Packed, TU, VB};
+
+    /// Whether this CPU runs [`tile_fp32_avx512`] (detected once, cached by std).
+    pub fn available() -> bool {
+        is_x86_feature_detected!("avx512f")
+            && is_x86_feature_detected!("avx512bw")
+            && is_x86_feature_detected!("avx512dq")
+            && is_x86_feature_detected!("avx512vnni")
+    }
+
+    /// `TU` rows x 16 columns: `vpdpwssd` for the group products, then per group
+    /// `fl32(P * 2^k)` via exact f64 and a binary32 add, in group order.
+    ///
+    /// # Safety
+    /// The CPU must support avx512f/bw/dq/vnni; `u0 + TU <= rows`, `vb < vblocks`.
+    #[target_feature(enable = "avx512f,avx512bw,avx512dq,avx512vnni")]
+    pub unsafe fn tile_fp32_avx512(p: &Packed, u0: usize, vb: usize, res: &mut [[f32; VB]; TU]) {
+        let mut acc = [_mm512_setzero_ps(); TU];
+        let pairs = p.g2 / 2;
+        for q in 0..p.groups {
+            let yb = p.y_block(vb, q).as_ptr();
+            let mut dot = [_mm512_setzero_si512(); TU];
+            let xs: [*const i16; TU] = std::array::from_fn(|t| p.x_group(u0 + t, q).as_ptr());
+            for pp in 0..pairs {
+                let yv = _mm512_loadu_si512(yb.add(pp * 2 * VB) as *const _);
+                for t in 0..TU {
+                    let pair = (xs[t].add(2 * pp) as *const i32).read_unaligned();
+                    dot[t] = _mm512_dpwssd_epi32(dot[t], _mm512_set1_epi32(pair), yv);
+                }
+            }
+            let eyv = _mm512_loadu_si512(p.ey.as_ptr().add((vb * p.groups + q) * VB) as *const _);
+            for t in 0..TU {
+                let bias = p.ex[(u0 + t) * p.groups + q] - p.off + 1023;
+                let kv = _mm512_add_epi32(eyv, _mm512_set1_epi32(bias));
+                let k_lo = _mm512_cvtepi32_epi64(_mm512_castsi512_si256(kv));
+                let k_hi = _mm512_cvtepi32_epi64(_mm512_extracti64x4_epi64::<1>(kv));
+                let s_lo = _mm512_castsi512_pd(_mm512_slli_epi64::<52>(k_lo));
+                let s_hi = _mm512_castsi512_pd(_mm512_slli_epi64::<52>(k_hi));
+                let p_lo = _mm512_cvtepi32_pd(_mm512_castsi512_si256(dot[t]));
+                let p_hi = _mm512_cvtepi32_pd(_mm512_extracti64x4_epi64::<1>(dot[t]));
+                let v_lo = _mm512_cvtpd_ps(_mm512_mul_pd(p_lo, s_lo));
+                let v_hi = _mm512_cvtpd_ps(_mm512_mul_pd(p_hi, s_hi));
+                let v = _mm512_insertf32x8::<1>(_mm512_castps256_ps512(v_lo), v_hi);
+                acc[t] = _mm512_add_ps(acc[t], v);
+            }
+        }
+        for t in 0..TU {
+            _mm512_storeu_ps(res[t].as_mut_ptr(), acc[t]);
+        }
+    }
+}

@@ -1,0 +1,18 @@
+//! fastbfp: a cycle-accurate simulator of a FAST-style block-floating-point DNN training
+//! accelerator, and the exact numbers its hardware produces.
+//!
+//! | module | owns |
+//! |---|---|
+//! | [`bfp`] | BFP format, rounding, LFSR noise, converter, split exponent/mantissa storage |
+//! | [`fmac`] | the fMAC cell datapath: chunk passes, exponent add, accumulators |
+//! | [`gemm`] | the three training matmuls: reference loop, fast kernel, quality |
+//! | [`tensor`] | dense binary32 tensors and the `.npy` format |
+//! | [`report`] | everything that writes files (atomically) and the `$readmemh` images |
+
+#![warn(missing_docs)]
+
+pub mod bfp;
+pub mod fmac;
+pub mod gemm;
+pub mod report;
+pub mod tensor;

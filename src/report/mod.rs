@@ -1,0 +1,9 @@
+//! Everything that leaves the simulator as a file: atomic writes (temp file + rename, so an
+//! interrupted run never leaves a half-written output) and the split-storage `$readmemh`
+//! images of DESIGN §4.
+
+mod atomic;
+mod memimage;
+
+pub use atomic::{write_atomic, WriteError};
+pub use memimage::{write_packed_images, PackedManifest};
