@@ -102,7 +102,7 @@ mod tests {
                         let s = GroupOperand { exp: 0, mants: &[a], format: fs };
                         let t = GroupOperand { exp: 0, mants: &[b], format: ft };
                         let gp = group_product(&s, &t);
-                        let scale = ((ms & 1) + (mt & 1)) as u32; // odd widths are padded by one bit
+                        let scale = (ms & 1) + (mt & 1); // odd widths are padded by one bit
                         assert_eq!(gp.p, (a as i64 * b as i64) << scale, "ms {ms} mt {mt} a {a} b {b}");
                         assert_eq!(gp.passes, fs.chunks() * ft.chunks());
                     }

@@ -1,0 +1,188 @@
+//! Command-line definitions (clap derive): every flag, its default and its allowed range in
+//! one place, and the dispatch to each command. `anyhow` lives here and nowhere in the library.
+
+mod gemm;
+mod quantize;
+
+use std::path::{Path, PathBuf};
+
+use anyhow::{bail, Context, Result};
+use clap::{Args, CommandFactory, Parser, Subcommand};
+use fastbfp::bfp::Rounding;
+use fastbfp::fmac::AccumulatorKind;
+use fastbfp::gemm::Pass;
+use fastbfp::tensor::{read_npy, Tensor, DEFAULT_MAX_ELEMENTS};
+
+/// fastbfp: cycle-accurate simulator of a FAST-style block-floating-point training
+/// accelerator, and the exact numbers its hardware computes.
+#[derive(Debug, Parser)]
+#[command(name = "fastbfp", version, about, long_about = None, arg_required_else_help = false)]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Option<Command>,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Convert a binary32 tensor to BFP (groups along the last axis) and back; print the
+    /// flag counts; optionally write the split exponent/mantissa memory images.
+    Quantize(QuantizeArgs),
+    /// One training matmul (forward, backward-data or backward-weight) in BFP, bit-exact,
+    /// with its error against a plain binary32 matmul of the same inputs.
+    Gemm(GemmArgs),
+}
+
+/// The converter's LFSR settings.
+#[derive(Debug, Clone, Args)]
+pub struct LfsrArgs {
+    /// Run seed of the LFSR noise lanes (decimal or 0x hex, 0..=0xffff).
+    #[arg(long, default_value = "0xACE1", value_parser = parse_seed)]
+    pub seed: u16,
+    /// LFSR noise bits per element used by stochastic rounding (1..=16).
+    #[arg(long, default_value_t = 8, value_parser = clap::value_parser!(u32).range(1..=16))]
+    pub noise_bits: u32,
+}
+
+#[derive(Debug, Args)]
+pub struct QuantizeArgs {
+    /// Input tensor (.npy, float32 or float64, any rank >= 1).
+    pub input: PathBuf,
+    /// Output tensor: the dequantised binary32 values, same shape as the input.
+    #[arg(short, long)]
+    pub output: PathBuf,
+    /// Group size g (1..=64).
+    #[arg(long, short = 'g', default_value_t = 16, value_parser = clap::value_parser!(u32).range(1..=64))]
+    pub group: u32,
+    /// Mantissa magnitude bits m (1..=16).
+    #[arg(long, short = 'm', default_value_t = 4, value_parser = clap::value_parser!(u32).range(1..=16))]
+    pub mantissa: u32,
+    /// Shared-exponent field bits e (1..=8).
+    #[arg(long, short = 'e', default_value_t = 8, value_parser = clap::value_parser!(u32).range(1..=8))]
+    pub exp_bits: u32,
+    /// Rounding mode: nearest (ties away), truncate, even (ties to even), stochastic (LFSR).
+    #[arg(long, default_value = "nearest")]
+    pub rounding: Rounding,
+    #[command(flatten)]
+    pub lfsr: LfsrArgs,
+    /// Also write the split storage as $readmemh images into DIR (created if missing):
+    /// exponents.hex, mantissa.hex and packed.json.
+    #[arg(long, value_name = "DIR")]
+    pub packed: Option<PathBuf>,
+}
+
+#[derive(Debug, Args)]
+pub struct GemmArgs {
+    /// Which matmul: forward (X = W[N,K], Y = A[K,B] -> O[N,B]), backward-data
+    /// (X = W[N,K], Y = dO[N,B] -> dA[K,B]), backward-weight (X = dO[N,B], Y = A[K,B] -> dW[N,K]).
+    #[arg(long)]
+    pub pass: Pass,
+    /// X operand (.npy, 2-D); conversion job 0.
+    pub x: PathBuf,
+    /// Y operand (.npy, 2-D); conversion job 1.
+    pub y: PathBuf,
+    /// Output (.npy, binary32).
+    #[arg(short, long)]
+    pub output: PathBuf,
+    /// Group size g (1..=64), along the pass's reduction dimension.
+    #[arg(long, short = 'g', default_value_t = 16, value_parser = clap::value_parser!(u32).range(1..=64))]
+    pub group: u32,
+    /// Shared-exponent field bits e (1..=8).
+    #[arg(long, short = 'e', default_value_t = 8, value_parser = clap::value_parser!(u32).range(1..=8))]
+    pub exp_bits: u32,
+    /// Mantissa bits of X (1..=16).
+    #[arg(long, default_value_t = 4, value_parser = clap::value_parser!(u32).range(1..=16))]
+    pub mantissa_x: u32,
+    /// Mantissa bits of Y (1..=16).
+    #[arg(long, default_value_t = 4, value_parser = clap::value_parser!(u32).range(1..=16))]
+    pub mantissa_y: u32,
+    /// Rounding of X's converter.
+    #[arg(long, default_value = "nearest")]
+    pub rounding_x: Rounding,
+    /// Rounding of Y's converter.
+    #[arg(long, default_value = "nearest")]
+    pub rounding_y: Rounding,
+    /// Partial-sum accumulator: fp32 (binary32 add per group, sequential) or exact (Kulisch).
+    #[arg(long, default_value = "fp32")]
+    pub accumulator: AccumulatorKind,
+    #[command(flatten)]
+    pub lfsr: LfsrArgs,
+    /// Implementation: fast (the exact kernel) or reference (the chunk-pass loop; slow,
+    /// same bits).
+    #[arg(long, default_value = "fast", value_parser = ["fast", "reference"])]
+    pub kernel: String,
+}
+
+/// Prints the top-level help (used when no command is given).
+pub fn print_help() {
+    let mut cmd = Cli::command();
+    let _ = cmd.print_help();
+    println!();
+}
+
+/// Runs one command.
+pub fn run(command: Command) -> Result<()> {
+    match command {
+        Command::Quantize(a) => quantize::run(&a),
+        Command::Gemm(a) => gemm::run(&a),
+    }
+}
+
+/// Accepts `44257`, `0xACE1` or `0XACE1`.
+fn parse_seed(s: &str) -> std::result::Result<u16, String> {
+    let t = s.trim();
+    let parsed = match t.strip_prefix("0x").or_else(|| t.strip_prefix("0X")) {
+        Some(hex) => u64::from_str_radix(hex, 16),
+        None => t.parse::<u64>(),
+    };
+    match parsed {
+        Ok(v) if v <= u16::MAX as u64 => Ok(v as u16),
+        Ok(v) => Err(format!("{v} does not fit the 16-bit LFSR: allowed 0..=0xffff")),
+        Err(_) => Err(format!("'{s}' is not a number: write decimal (44257) or hex (0xACE1)")),
+    }
+}
+
+/// Reads a `.npy` input, saying on stderr when float64 was rounded to binary32.
+fn load_input(path: &Path) -> Result<Tensor> {
+    let loaded = read_npy(path, DEFAULT_MAX_ELEMENTS)?;
+    if loaded.converted_from_f64 {
+        eprintln!("note: {} is float64; its values were rounded to binary32 first", path.display());
+    }
+    Ok(loaded.tensor)
+}
+
+/// Fails early, before any work, when an output's folder does not exist.
+fn check_output_path(path: &Path) -> Result<()> {
+    let dir = match path.parent() {
+        Some(d) if !d.as_os_str().is_empty() => d,
+        _ => return Ok(()),
+    };
+    if !dir.is_dir() {
+        bail!("{}: cannot write: folder {} does not exist", path.display(), dir.display());
+    }
+    Ok(())
+}
+
+/// Writes a binary32 `.npy` atomically.
+fn write_npy(path: &Path, shape: &[usize], data: &[f32]) -> Result<()> {
+    let bytes = fastbfp::tensor::encode_npy_f32(shape, data);
+    fastbfp::report::write_atomic(path, &bytes).with_context(|| "output not written".to_string())?;
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn seeds() {
+        assert_eq!(parse_seed("0xACE1"), Ok(0xACE1));
+        assert_eq!(parse_seed("44257"), Ok(44257));
+        assert!(parse_seed("0x10000").is_err());
+        assert!(parse_seed("ace").is_err());
+    }
+
+    #[test]
+    fn cli_definition_is_consistent() {
+        Cli::command().debug_assert();
+    }
+}

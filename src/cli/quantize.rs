@@ -1,0 +1,61 @@
+//! `fastbfp quantize`: one conversion job over a tensor grouped along its last axis.
+
+use anyhow::{Context, Result};
+use fastbfp::bfp::{convert, BfpFormat, ConvertJob, ConvertSpec, GroupAxis, LfsrParams, PackedTensor};
+
+use super::{check_output_path, load_input, write_npy, QuantizeArgs};
+
+pub fn run(a: &QuantizeArgs) -> Result<()> {
+    check_output_path(&a.output)?;
+    let format = BfpFormat::new(a.group as usize, a.mantissa, a.exp_bits)?;
+    let mut spec = ConvertSpec::new(format, a.rounding);
+    spec.lfsr = LfsrParams::new(fastbfp::bfp::lfsr::DEFAULT_MASK, a.lfsr.seed, a.lfsr.noise_bits)?;
+    let t = load_input(&a.input)?;
+    let cols = *t.shape.last().context("input has no axes")?;
+    let rows = t.len() / cols;
+    let name = a.input.display().to_string();
+    let job = ConvertJob { tensor: &name, job: 0, spec, axis: GroupAxis::Dim1 };
+    let bm = convert(&t.data, rows, cols, &job)?;
+    let deq = bm.dequantize();
+
+    let shape: Vec<String> = t.shape.iter().map(|d| d.to_string()).collect();
+    println!("fastbfp quantize: {} [{}] -> {}", a.input.display(), shape.join(" x "), a.output.display());
+    println!(
+        "  format     g = {}, m = {}, e = {}, rounding {}, seed {:#06x}, noise bits {}",
+        a.group, a.mantissa, a.exp_bits, a.rounding, a.lfsr.seed, a.lfsr.noise_bits
+    );
+    println!(
+        "  groups     {} ({} per row x {} rows, along the last axis), E_base {}",
+        bm.lanes * bm.groups,
+        bm.groups,
+        bm.lanes,
+        bm.e_base
+    );
+    println!(
+        "  storage    {} bits ({} bits per group)",
+        format.group_bits() * (bm.lanes * bm.groups) as u64,
+        format.group_bits()
+    );
+    println!(
+        "  flags      flushed {}, underflow {}, saturated {} (elements of {})",
+        bm.flags.flushed,
+        bm.flags.underflow,
+        bm.flags.saturated,
+        t.len()
+    );
+    let q = fastbfp::gemm::Quality::measure(&deq, &t.data);
+    println!("  error      max abs {:.3e}, max rel {:.3e}, SNR {:.2} dB", q.max_abs_error, q.max_rel_error, q.snr_db);
+
+    if let Some(dir) = &a.packed {
+        std::fs::create_dir_all(dir).with_context(|| format!("{}: cannot create folder", dir.display()))?;
+        let packed = PackedTensor::pack(&bm);
+        let m = fastbfp::report::write_packed_images(dir, &packed, &t.shape)?;
+        println!(
+            "  packed     {}: exponents.hex ({} lines), mantissa.hex ({} lines), packed.json",
+            dir.display(),
+            m.groups,
+            m.groups * m.chunk_planes as usize
+        );
+    }
+    write_npy(&a.output, &t.shape, &deq)
+}
