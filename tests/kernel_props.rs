@@ -5,7 +5,9 @@
 
 use fastbfp::bfp::{ExpBase, LfsrParams, Rounding};
 use fastbfp::fmac::AccumulatorKind;
-use fastbfp::gemm::{fast_gemm, quantize_operands, reference_gemm, GemmOperands, GemmSpec, OperandSpec, Pass};
+use fastbfp::gemm::{
+    fast_gemm, fast_gemm_with, quantize_operands, reference_gemm, GemmOperands, GemmSpec, KernelIsa, OperandSpec, Pass,
+};
 use proptest::prelude::*;
 
 fn rounding() -> impl Strategy<Value = Rounding> {
@@ -106,7 +108,9 @@ proptest! {
     #[test]
     fn fast_kernel_equals_reference_loop(c in case()) {
         let o = ops(&c);
-        prop_assert_eq!(bits(&fast_gemm(&o)), bits(&reference_gemm(&o)));
+        let want = bits(&reference_gemm(&o));
+        prop_assert_eq!(bits(&fast_gemm(&o)), want.clone());
+        prop_assert_eq!(bits(&fast_gemm_with(&o, KernelIsa::Portable)), want);
     }
 
     #[test]

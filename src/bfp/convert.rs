@@ -164,7 +164,13 @@ pub fn convert(data: &[f32], rows: usize, cols: usize, job: &ConvertJob) -> Resu
             } else {
                 "-inf"
             };
-            return Err(BfpError::NonFinite { tensor: job.tensor.to_string(), index, what });
+            return Err(BfpError::NonFinite {
+                tensor: job.tensor.to_string(),
+                index,
+                row: index / cols,
+                col: index % cols,
+                what,
+            });
         }
         if let Some((e, _)) = split(x) {
             e_max = Some(e_max.map_or(e, |m: i32| m.max(e)));
@@ -342,7 +348,7 @@ mod tests {
     fn nonfinite_and_empty_are_refused() {
         let s = spec(4, 4, 8, Rounding::Nearest);
         let err = convert(&[1.0, f32::NAN], 1, 2, &job(s, GroupAxis::Dim1)).unwrap_err();
-        assert!(err.to_string().contains("element 1 is NaN"), "{err}");
+        assert!(err.to_string().contains("element 1 (row 0, column 1) is NaN"), "{err}");
         let err = convert(&[f32::NEG_INFINITY], 1, 1, &job(s, GroupAxis::Dim1)).unwrap_err();
         assert!(err.to_string().contains("-inf"));
         assert!(convert(&[], 0, 3, &job(s, GroupAxis::Dim1)).is_err());

@@ -33,12 +33,18 @@ pub enum BfpError {
         allowed: &'static str,
     },
     /// NaN or an infinity reached the converter.
-    #[error("{tensor}: element {index} is {what}; the BFP converter accepts finite values only")]
+    #[error(
+        "{tensor}: element {index} (row {row}, column {col}) is {what}; the BFP converter accepts finite values only"
+    )]
     NonFinite {
         /// The tensor's name (a file name, or a role such as `W`).
         tensor: String,
         /// Row-major index of the offending element.
         index: usize,
+        /// Its row.
+        row: usize,
+        /// Its column.
+        col: usize,
         /// `NaN`, `+inf` or `-inf`.
         what: &'static str,
     },

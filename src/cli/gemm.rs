@@ -2,7 +2,9 @@
 
 use anyhow::{bail, Result};
 use fastbfp::bfp::{ExpBase, LfsrParams};
-use fastbfp::gemm::{binary32_matmul, fast_gemm, quantize_operands, reference_gemm, GemmSpec, OperandSpec, Quality};
+use fastbfp::gemm::{
+    binary32_matmul, fast_gemm, quantize_operands_named, reference_gemm, GemmSpec, OperandSpec, Quality,
+};
 
 use super::{check_output_path, load_input, write_npy, GemmArgs};
 
@@ -34,7 +36,8 @@ pub fn run(a: &GemmArgs) -> Result<()> {
     };
     let xs = two_d(&x, &a.x, xn)?;
     let ys = two_d(&y, &a.y, yn)?;
-    let ops = quantize_operands(&spec, (&x.data, xs.0, xs.1), (&y.data, ys.0, ys.1), 0)?;
+    let (xl, yl) = (format!("{} ({xn})", a.x.display()), format!("{} ({yn})", a.y.display()));
+    let ops = quantize_operands_named(&spec, (&x.data, xs.0, xs.1), (&y.data, ys.0, ys.1), 0, (&xl, &yl))?;
     let out = match a.kernel.as_str() {
         "reference" => reference_gemm(&ops),
         _ => fast_gemm(&ops),
@@ -52,7 +55,7 @@ pub fn run(a: &GemmArgs) -> Result<()> {
     let macs = rows as u64 * cols as u64 * red as u64;
     let pairs = rows as u64 * cols as u64 * ops.reduction_groups() as u64;
     let passes = pairs * (fx.chunks() * fy.chunks()) as u64;
-    println!("fastbfp gemm: {} pass, {} = f({}, {})", a.pass, on, xn, yn);
+    println!("fastbfp gemm: {} pass, {} (X = {xn}, Y = {yn}, out {on})", a.pass, a.pass.formula());
     let flags = |f: fastbfp::bfp::ConvertFlags| {
         format!("flushed {}, underflow {}, saturated {}", f.flushed, f.underflow, f.saturated)
     };

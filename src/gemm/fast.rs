@@ -21,10 +21,24 @@ const TU: usize = 4;
 /// Output rows per parallel task.
 const ROWS_PER_TASK: usize = 32;
 
+/// Which instruction set the fast kernel may use.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum KernelIsa {
+    /// The widest this CPU supports (AVX-512 VNNI, else portable).
+    Auto,
+    /// Portable Rust only (what a machine without AVX-512 runs; used to test that path).
+    Portable,
+}
+
 /// Row-major output `[rows, cols]`, bit-identical to [`super::reference_gemm`].
 pub fn fast_gemm(ops: &GemmOperands) -> Vec<f32> {
+    fast_gemm_with(ops, KernelIsa::Auto)
+}
+
+/// [`fast_gemm`] restricted to an instruction set.
+pub fn fast_gemm_with(ops: &GemmOperands, isa: KernelIsa) -> Vec<f32> {
     match Packed::new(ops) {
-        Some(p) => p.run(ops.spec.accumulator),
+        Some(p) => p.run(ops.spec.accumulator, isa),
         None => scalar_gemm(ops),
     }
 }
@@ -95,7 +109,7 @@ impl Packed {
         Some(Self { rows, cols, groups, g2, vblocks, xm, ex: ops.x.exps.clone(), ym, ey, off: off_plain })
     }
 
-    fn run(&self, acc: AccumulatorKind) -> Vec<f32> {
+    fn run(&self, acc: AccumulatorKind, isa: KernelIsa) -> Vec<f32> {
         let mut out = vec![0f32; self.rows * self.cols];
         out.par_chunks_mut(ROWS_PER_TASK * self.cols).enumerate().for_each(|(task, tile)| {
             let u0 = task * ROWS_PER_TASK;
@@ -108,7 +122,7 @@ impl Packed {
                     let nu = TU.min(nrows - u);
                     let mut res = [[0f32; VB]; TU];
                     match acc {
-                        AccumulatorKind::Fp32 => self.tile_fp32(u0 + u, nu, vb, &mut res),
+                        AccumulatorKind::Fp32 => self.tile_fp32(u0 + u, nu, vb, isa, &mut res),
                         AccumulatorKind::Exact => self.tile_exact(u0 + u, nu, vb, &mut res),
                     }
                     for (t, r) in res.iter().enumerate().take(nu) {
@@ -148,10 +162,10 @@ impl Packed {
         d
     }
 
-    fn tile_fp32(&self, u0: usize, nu: usize, vb: usize, res: &mut [[f32; VB]; TU]) {
+    fn tile_fp32(&self, u0: usize, nu: usize, vb: usize, isa: KernelIsa, res: &mut [[f32; VB]; TU]) {
         #[cfg(target_arch = "x86_64")]
         {
-            if nu == TU && simd::available() {
+            if nu == TU && isa == KernelIsa::Auto && simd::available() {
                 // SAFETY: the CPU supports the features `tile_fp32_avx512` is compiled for, and
                 // every index it reads is inside the packed buffers (same bounds as below).
                 unsafe { simd::tile_fp32_avx512(self, u0, vb, res) };

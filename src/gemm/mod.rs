@@ -10,7 +10,7 @@ mod fast;
 mod quality;
 mod reference;
 
-pub use fast::fast_gemm;
+pub use fast::{fast_gemm, fast_gemm_with, KernelIsa};
 pub use quality::{binary32_matmul, Quality};
 pub use reference::reference_gemm;
 
@@ -51,6 +51,14 @@ impl Pass {
             Pass::Forward => ["W[N,K]", "A[K,B]", "O[N,B]"],
             Pass::BackwardData => ["W[N,K]", "dO[N,B]", "dA[K,B]"],
             Pass::BackwardWeight => ["dO[N,B]", "A[K,B]", "dW[N,K]"],
+        }
+    }
+    /// The matmul in symbols.
+    pub fn formula(self) -> &'static str {
+        match self {
+            Pass::Forward => "O = W A",
+            Pass::BackwardData => "dA = W^T dO",
+            Pass::BackwardWeight => "dW = dO A^T",
         }
     }
     /// Grouping axes of X and Y: both along the reduction dimension.
@@ -195,15 +203,27 @@ impl GemmOperands {
 }
 
 /// Converts X (job `first_job`) and Y (job `first_job + 1`) along the pass's reduction axis.
+/// Errors name the operands by their role (`W[N,K]`, ...).
 pub fn quantize_operands(
     spec: &GemmSpec,
     x: (&[f32], usize, usize),
     y: (&[f32], usize, usize),
     first_job: u64,
 ) -> Result<GemmOperands, GemmError> {
+    let [xn, yn, _] = spec.pass.operand_names();
+    quantize_operands_named(spec, x, y, first_job, (xn, yn))
+}
+
+/// [`quantize_operands`] with the operands' names for error messages (e.g. their files).
+pub fn quantize_operands_named(
+    spec: &GemmSpec,
+    x: (&[f32], usize, usize),
+    y: (&[f32], usize, usize),
+    first_job: u64,
+    (xn, yn): (&str, &str),
+) -> Result<GemmOperands, GemmError> {
     output_shape(spec.pass, (x.1, x.2), (y.1, y.2))?;
     let (ax, ay) = spec.pass.group_axes();
-    let [xn, yn, _] = spec.pass.operand_names();
     let make = |o: &OperandSpec| -> Result<ConvertSpec, BfpError> {
         let format = BfpFormat::new(spec.group, o.mantissa_bits, spec.exp_bits)?;
         Ok(ConvertSpec { format, rounding: o.rounding, exp_base: spec.exp_base, lfsr: spec.lfsr })

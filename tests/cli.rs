@@ -1,0 +1,350 @@
+//! The real `fastbfp` binary, driven as a user would: every design vector through
+//! `quantize` and `gemm`, and every kind of bad input (non-zero exit, one clear error line,
+//! no panic, no output left behind).
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+use fastbfp::tensor::{encode_npy_f32, read_npy, DEFAULT_MAX_ELEMENTS};
+use serde_json::Value;
+
+fn bin() -> Command {
+    Command::new(env!("CARGO_BIN_EXE_fastbfp"))
+}
+
+fn vectors() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/data/design-vectors")
+}
+
+fn manifest() -> Value {
+    serde_json::from_str(&std::fs::read_to_string(vectors().join("manifest.json")).unwrap()).unwrap()
+}
+
+fn run(args: &[&str]) -> Output {
+    bin().args(args).output().expect("binary runs")
+}
+
+fn bits(p: &Path) -> Vec<u32> {
+    read_npy(p, DEFAULT_MAX_ELEMENTS).unwrap().tensor.data.iter().map(|v| v.to_bits()).collect()
+}
+
+fn s(v: &Value) -> String {
+    match v {
+        Value::String(x) => x.clone(),
+        other => other.to_string(),
+    }
+}
+
+#[test]
+fn no_arguments_prints_help_and_succeeds() {
+    let o = run(&[]);
+    assert!(o.status.success());
+    let out = String::from_utf8_lossy(&o.stdout);
+    assert!(out.contains("quantize") && out.contains("gemm"), "{out}");
+}
+
+#[test]
+fn quantize_design_vectors_through_the_cli() {
+    let tmp = tempfile::tempdir().unwrap();
+    for c in manifest()["quantize"].as_array().unwrap() {
+        let name = s(&c["name"]);
+        let out = tmp.path().join(format!("{name}.npy"));
+        let o = run(&[
+            "quantize",
+            vectors().join(s(&c["input"])).to_str().unwrap(),
+            "-o",
+            out.to_str().unwrap(),
+            "--group",
+            &s(&c["group"]),
+            "--mantissa",
+            &s(&c["mantissa"]),
+            "--exp-bits",
+            &s(&c["exp_bits"]),
+            "--rounding",
+            &s(&c["rounding"]),
+            "--seed",
+            &s(&c["seed"]),
+            "--noise-bits",
+            &s(&c["noise_bits"]),
+        ]);
+        assert!(o.status.success(), "{name}: {}", String::from_utf8_lossy(&o.stderr));
+        assert_eq!(bits(&out), bits(&vectors().join(s(&c["expected"]))), "{name}");
+        let f = &c["flags"];
+        let want = format!("flushed {}, underflow {}, saturated {}", f["flushed"], f["underflow"], f["saturated"]);
+        assert!(String::from_utf8_lossy(&o.stdout).contains(&want), "{name}: flags line missing {want}");
+    }
+}
+
+#[test]
+fn gemm_design_vectors_through_the_cli_both_kernels() {
+    let tmp = tempfile::tempdir().unwrap();
+    for c in manifest()["gemm"].as_array().unwrap() {
+        let name = s(&c["name"]);
+        for kernel in ["fast", "reference"] {
+            let out = tmp.path().join(format!("{name}.{kernel}.npy"));
+            let o = run(&[
+                "gemm",
+                "--pass",
+                &s(&c["pass_"]),
+                vectors().join(s(&c["x"])).to_str().unwrap(),
+                vectors().join(s(&c["y"])).to_str().unwrap(),
+                "-o",
+                out.to_str().unwrap(),
+                "--group",
+                &s(&c["group"]),
+                "--exp-bits",
+                &s(&c["exp_bits"]),
+                "--mantissa-x",
+                &s(&c["mantissa_x"]),
+                "--mantissa-y",
+                &s(&c["mantissa_y"]),
+                "--rounding-x",
+                &s(&c["rounding_x"]),
+                "--rounding-y",
+                &s(&c["rounding_y"]),
+                "--accumulator",
+                &s(&c["accumulator"]),
+                "--seed",
+                &s(&c["seed"]),
+                "--noise-bits",
+                &s(&c["noise_bits"]),
+                "--kernel",
+                kernel,
+            ]);
+            assert!(o.status.success(), "{name}: {}", String::from_utf8_lossy(&o.stderr));
+            assert_eq!(bits(&out), bits(&vectors().join(s(&c["expected"]))), "{name} {kernel}");
+            let stdout = String::from_utf8_lossy(&o.stdout);
+            assert!(stdout.contains("MACs") && stdout.contains("SNR"), "{stdout}");
+        }
+    }
+}
+
+#[test]
+fn packed_images_through_the_cli() {
+    let tmp = tempfile::tempdir().unwrap();
+    for c in manifest()["packed"].as_array().unwrap() {
+        let dir = tmp.path().join(s(&c["input"]));
+        let out = tmp.path().join("deq.npy");
+        let o = run(&[
+            "quantize",
+            vectors().join(s(&c["input"])).to_str().unwrap(),
+            "-o",
+            out.to_str().unwrap(),
+            "--group",
+            &s(&c["group"]),
+            "--mantissa",
+            &s(&c["mantissa"]),
+            "--exp-bits",
+            &s(&c["exp_bits"]),
+            "--rounding",
+            &s(&c["rounding"]),
+            "--packed",
+            dir.to_str().unwrap(),
+        ]);
+        assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+        let lines =
+            |f: &str| std::fs::read_to_string(dir.join(f)).unwrap().lines().map(String::from).collect::<Vec<_>>();
+        let want = |k: &str| c[k].as_array().unwrap().iter().map(s).collect::<Vec<_>>();
+        assert_eq!(lines("exponents.hex"), want("exponents_hex"));
+        assert_eq!(lines("mantissa.hex"), want("mantissa_planes_hex"));
+        let meta: Value = serde_json::from_str(&std::fs::read_to_string(dir.join("packed.json")).unwrap()).unwrap();
+        assert_eq!(meta["e_base"], c["e_base"]);
+        assert_eq!(meta["group"], c["group"]);
+    }
+}
+
+/// Runs a command that must fail: non-zero exit, no panic, the error's first line carries
+/// every `needles` fragment, at most one line of error text (clap adds a usage tip after a
+/// blank line), and `out` does not exist afterwards.
+fn must_fail(args: &[&str], needles: &[&str], out: &Path) {
+    let o = run(args);
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert!(!o.status.success(), "{args:?} succeeded");
+    assert!(!err.contains("panicked"), "{args:?} panicked: {err}");
+    let first = err.lines().next().unwrap_or("");
+    assert!(first.starts_with("error:"), "{args:?}: {err}");
+    for n in needles {
+        assert!(first.contains(n), "{args:?}: first line lacks '{n}': {err}");
+    }
+    let text_lines = err.lines().take_while(|l| !l.is_empty()).count();
+    assert_eq!(text_lines, 1, "{args:?}: error is not one line: {err}");
+    assert!(!out.exists(), "{args:?} left {}", out.display());
+}
+
+struct Files {
+    _dir: tempfile::TempDir,
+    root: PathBuf,
+}
+
+impl Files {
+    fn new() -> Self {
+        let d = tempfile::tempdir().unwrap();
+        let root = d.path().to_path_buf();
+        Self { _dir: d, root }
+    }
+    fn npy(&self, name: &str, shape: &[usize], data: &[f32]) -> String {
+        let p = self.root.join(name);
+        std::fs::write(&p, encode_npy_f32(shape, data)).unwrap();
+        p.to_string_lossy().into_owned()
+    }
+    fn raw(&self, name: &str, bytes: &[u8]) -> String {
+        let p = self.root.join(name);
+        std::fs::write(&p, bytes).unwrap();
+        p.to_string_lossy().into_owned()
+    }
+    fn out(&self) -> PathBuf {
+        self.root.join("out.npy")
+    }
+}
+
+#[test]
+fn bad_values_name_the_file_and_the_element() {
+    let f = Files::new();
+    let out = f.out();
+    let o = out.to_str().unwrap();
+    let nan = f.npy("nan.npy", &[2, 3], &[1.0, 2.0, 3.0, 4.0, f32::NAN, 6.0]);
+    must_fail(&["quantize", &nan, "-o", o], &["nan.npy", "element 4", "NaN"], &out);
+    let inf = f.npy("inf.npy", &[4, 2], &[1.0, 2.0, f32::INFINITY, 4.0, 1.0, 2.0, 3.0, 4.0]);
+    let good = f.npy("good.npy", &[2, 4], &[1.0; 8]);
+    must_fail(&["gemm", "--pass", "forward", &good, &inf, "-o", o], &["inf.npy", "A[K,B]", "element 2", "+inf"], &out);
+}
+
+#[test]
+fn bad_shapes_are_refused() {
+    let f = Files::new();
+    let out = f.out();
+    let o = out.to_str().unwrap();
+    let a = f.npy("a.npy", &[6, 40], &[1.0; 240]);
+    let b = f.npy("b.npy", &[39, 5], &[1.0; 195]);
+    must_fail(&["gemm", "--pass", "forward", &a, &b, "-o", o], &["6 x 40", "39 x 5", "K (X columns, Y rows)"], &out);
+    let c = f.npy("c.npy", &[5, 40], &[1.0; 200]);
+    must_fail(&["gemm", "--pass", "backward-data", &a, &c, "-o", o], &["N (X rows, Y rows)", "6 != 5"], &out);
+    let one_d = f.npy("one.npy", &[40], &[1.0; 40]);
+    must_fail(&["gemm", "--pass", "forward", &one_d, &b, "-o", o], &["one.npy", "2-D", "1 axes"], &out);
+    let three_d = f.npy("three.npy", &[2, 3, 4], &[1.0; 24]);
+    must_fail(&["gemm", "--pass", "forward", &a, &three_d, "-o", o], &["three.npy", "2-D", "3 axes"], &out);
+}
+
+#[test]
+fn out_of_range_parameters_are_refused() {
+    let f = Files::new();
+    let out = f.out();
+    let o = out.to_str().unwrap();
+    let a = f.npy("a.npy", &[2, 16], &[1.0; 32]);
+    let cases: &[(&str, &str, &str)] = &[
+        ("--group", "0", "1..=64"),
+        ("--group", "65", "1..=64"),
+        ("--mantissa", "0", "1..=16"),
+        ("--mantissa", "17", "1..=16"),
+        ("--exp-bits", "0", "1..=8"),
+        ("--exp-bits", "9", "1..=8"),
+        ("--noise-bits", "0", "1..=16"),
+        ("--noise-bits", "17", "1..=16"),
+        ("--seed", "0x10000", "0..=0xffff"),
+        ("--rounding", "banker", "stochastic"),
+    ];
+    for (flag, value, allowed) in cases {
+        must_fail(&["quantize", &a, "-o", o, flag, value], &[flag, allowed], &out);
+    }
+    let b = f.npy("b.npy", &[16, 2], &[1.0; 32]);
+    for (flag, value, allowed) in [("--mantissa-x", "17", "1..=16"), ("--group", "65", "1..=64")] {
+        must_fail(&["gemm", "--pass", "forward", &a, &b, "-o", o, flag, value], &[flag, allowed], &out);
+    }
+    must_fail(&["gemm", "--pass", "sideways", &a, &b, "-o", o], &["--pass", "backward-weight"], &out);
+}
+
+#[test]
+fn bad_files_are_refused() {
+    let f = Files::new();
+    let out = f.out();
+    let o = out.to_str().unwrap();
+    let missing = f.root.join("missing.npy");
+    must_fail(&["quantize", missing.to_str().unwrap(), "-o", o], &["missing.npy"], &out);
+    let good = encode_npy_f32(&[4, 8], &[1.5; 32]);
+    let trunc = f.raw("trunc.npy", &good[..good.len() - 7]);
+    must_fail(&["quantize", &trunc, "-o", o], &["trunc.npy", "truncated"], &out);
+    let corrupt = f.raw("corrupt.npy", b"this is not a numpy file at all");
+    must_fail(&["quantize", &corrupt, "-o", o], &["corrupt.npy"], &out);
+    // A header that claims 10^12 elements, followed by a few bytes: refused before allocating.
+    let mut huge = good.clone();
+    let header = String::from_utf8_lossy(&huge[10..]).to_string();
+    let pos = header.find("(4, 8)").unwrap();
+    let claim = "(1000000, 1000000)";
+    let mut h = header[..pos].to_string() + claim + &header[pos + 6..];
+    h = h.replacen(&" ".repeat(claim.len() - 6), "", 1);
+    huge.truncate(10);
+    huge.extend_from_slice(h.as_bytes());
+    let big = f.raw("huge.npy", &huge);
+    must_fail(&["quantize", &big, "-o", o], &["huge.npy", "1000000000000"], &out);
+    // Integer dtype.
+    let mut ints = good.clone();
+    let at = ints.windows(3).position(|w| w == b"<f4").unwrap();
+    ints[at + 1] = b'i';
+    let ints = f.raw("ints.npy", &ints);
+    must_fail(&["quantize", &ints, "-o", o], &["ints.npy", "<i4"], &out);
+}
+
+#[test]
+fn output_in_a_missing_folder_is_refused_before_any_work() {
+    let f = Files::new();
+    let a = f.npy("a.npy", &[2, 16], &[1.0; 32]);
+    let out = f.root.join("no/such/dir/out.npy");
+    must_fail(&["quantize", &a, "-o", out.to_str().unwrap()], &["no/such/dir", "does not exist"], &out);
+    let b = f.npy("b.npy", &[16, 2], &[1.0; 32]);
+    must_fail(
+        &["gemm", "--pass", "forward", &a, &b, "-o", out.to_str().unwrap()],
+        &["no/such/dir", "does not exist"],
+        &out,
+    );
+}
+
+#[test]
+fn float64_input_is_accepted_with_a_note() {
+    let f = Files::new();
+    // Hand-built float64 .npy: 1 x 2, values 0.1 and 3.0.
+    let mut header = "{'descr': '<f8', 'fortran_order': False, 'shape': (1, 2), }".to_string();
+    while (10 + header.len() + 1) % 64 != 0 {
+        header.push(' ');
+    }
+    header.push('\n');
+    let mut bytes = b"\x93NUMPY\x01\x00".to_vec();
+    bytes.extend_from_slice(&(header.len() as u16).to_le_bytes());
+    bytes.extend_from_slice(header.as_bytes());
+    for v in [0.1f64, 3.0] {
+        bytes.extend_from_slice(&v.to_le_bytes());
+    }
+    let p = f.raw("f64.npy", &bytes);
+    let out = f.out();
+    let o = run(&["quantize", &p, "-o", out.to_str().unwrap(), "--group", "2", "--mantissa", "16"]);
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    assert!(String::from_utf8_lossy(&o.stderr).contains("float64"));
+    assert!(out.exists());
+}
+
+#[test]
+fn same_inputs_same_bits() {
+    let tmp = tempfile::tempdir().unwrap();
+    let x = vectors().join("g04.x.npy");
+    let y = vectors().join("g04.y.npy");
+    let mut outs = vec![];
+    for i in 0..2 {
+        let out = tmp.path().join(format!("o{i}.npy"));
+        let o = run(&[
+            "gemm",
+            "--pass",
+            "backward-weight",
+            x.to_str().unwrap(),
+            y.to_str().unwrap(),
+            "-o",
+            out.to_str().unwrap(),
+            "--rounding-x",
+            "stochastic",
+            "--seed",
+            "12345",
+        ]);
+        assert!(o.status.success());
+        let stdout = String::from_utf8_lossy(&o.stdout).replace(&format!("o{i}.npy"), "o.npy");
+        outs.push((std::fs::read(&out).unwrap(), stdout));
+    }
+    assert_eq!(outs[0], outs[1]);
+}
