@@ -2,9 +2,10 @@
 //! with the per-lane LFSR noise of one conversion job and the FLUSHED / UNDERFLOW / SATURATED
 //! counts. Also dequantisation back to binary32.
 
+use rayon::prelude::*;
 use serde::Serialize;
 
-use super::{round_mantissa, BfpError, BfpFormat, ConvertSpec, ExpBase, NoiseBank};
+use super::{round_mantissa, BfpError, BfpFormat, ConvertSpec, ExpBase, NoiseBank, Rounding};
 
 /// The axis a group's `g` consecutive elements run along, in a `[rows, cols]` matrix.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
@@ -48,8 +49,10 @@ pub struct ConvertJob<'a> {
     pub axis: GroupAxis,
 }
 
-/// A converted `[rows, cols]` matrix. Groups are stored lane-major: `lane` is the index along
-/// the axis the groups do *not* run along, `q` the group index along the grouping axis.
+/// A converted `[rows, cols]` matrix. `lane` is the index along the axis the groups do *not*
+/// run along, `q` the group index along the grouping axis. Groups are stored in job order
+/// (the row-major order of each group's first element), the order the converter produced
+/// them and the order of the memory images.
 #[derive(Debug, Clone, PartialEq)]
 pub struct BfpMatrix {
     /// The group format.
@@ -66,31 +69,44 @@ pub struct BfpMatrix {
     pub lanes: usize,
     /// Groups per lane, `ceil(len / g)` of the grouping axis.
     pub groups: usize,
-    /// Shared exponent `E` of group `(lane, q)` at `lane * groups + q`.
+    /// Shared exponent `E` of each group, in job order.
     pub exps: Vec<i32>,
-    /// Signed mantissa `(-1)^s M` of element `i` of group `(lane, q)` at
-    /// `(lane * groups + q) * g + i`.
+    /// Signed mantissas `(-1)^s M`, `g` per group, in job order.
     pub mants: Vec<i32>,
     /// The job's flag counts.
     pub flags: ConvertFlags,
 }
 
 impl BfpMatrix {
+    /// Job-order index of group `(lane, q)`.
+    #[inline]
+    pub fn group_index(&self, lane: usize, q: usize) -> usize {
+        match self.axis {
+            GroupAxis::Dim1 => lane * self.groups + q,
+            GroupAxis::Dim0 => q * self.lanes + lane,
+        }
+    }
+
+    /// `(lane, q)` of the group at job-order index `idx`.
+    #[inline]
+    pub fn group_coords(&self, idx: usize) -> (usize, usize) {
+        match self.axis {
+            GroupAxis::Dim1 => (idx / self.groups, idx % self.groups),
+            GroupAxis::Dim0 => (idx % self.lanes, idx / self.lanes),
+        }
+    }
+
     /// Shared exponent and signed mantissas of group `(lane, q)`.
     #[inline]
     pub fn group(&self, lane: usize, q: usize) -> (i32, &[i32]) {
         let g = self.format.group();
-        let gi = lane * self.groups + q;
+        let gi = self.group_index(lane, q);
         (self.exps[gi], &self.mants[gi * g..(gi + 1) * g])
     }
 
-    /// The groups in the order the converter produced them (row-major order of each group's
-    /// first element), as `(lane, q)` pairs.
+    /// The groups in job order, as `(lane, q)` pairs.
     pub fn job_order(&self) -> Vec<(usize, usize)> {
-        match self.axis {
-            GroupAxis::Dim1 => (0..self.lanes).flat_map(|l| (0..self.groups).map(move |q| (l, q))).collect(),
-            GroupAxis::Dim0 => (0..self.groups).flat_map(|q| (0..self.lanes).map(move |l| (l, q))).collect(),
-        }
+        (0..self.lanes * self.groups).map(|i| self.group_coords(i)).collect()
     }
 
     /// `(row, col)` of element `i` of group `(lane, q)`, or `None` for padding.
@@ -127,21 +143,98 @@ impl BfpMatrix {
     }
 }
 
-/// Unbiased binary32 exponent and 24-bit significand of a normal value; `None` for zeros and
-/// subnormals.
-#[inline]
-fn split(x: f32) -> Option<(i32, u32)> {
-    let b = x.to_bits();
-    let ef = ((b >> 23) & 0xFF) as i32;
-    if ef == 0 {
-        None
-    } else {
-        Some((ef - 127, 0x80_0000 | (b & 0x7F_FFFF)))
+/// Groups per parallel conversion task.
+const TASK_GROUPS: usize = 2048;
+
+/// What every group of one job shares.
+struct GroupCtx {
+    mantissa_bits: i64,
+    max_mag: u64,
+    e_base: i32,
+    e_top: i32,
+    rounding: Rounding,
+    noise_bits: u32,
+}
+
+impl GroupCtx {
+    /// Converts one group of `vals` (padding already zero) with this group's lane noise;
+    /// writes the signed mantissas, returns the shared exponent `E`.
+    #[inline]
+    fn convert_group(&self, vals: &[f32], noise: &[u32], out: &mut [i32], flags: &mut ConvertFlags) -> i32 {
+        // Exponent comparator tree: the largest biased exponent of the normal elements.
+        let mut max_field = 0u32;
+        for &x in vals {
+            let b = x.to_bits();
+            let field = (b >> 23) & 0xFF;
+            max_field = max_field.max(field);
+            flags.flushed += (field == 0 && b & 0x7FFF_FFFF != 0) as u64;
+        }
+        out.iter_mut().for_each(|m| *m = 0);
+        if max_field == 0 {
+            return self.e_base; // all zeros: E = E_base, M = 0
+        }
+        let group_e = max_field as i32 - 127;
+        if group_e < self.e_base {
+            flags.underflow += vals.iter().filter(|x| (x.to_bits() >> 23) & 0xFF != 0).count() as u64;
+            return self.e_base;
+        }
+        let e = group_e.min(self.e_top);
+        for (i, &x) in vals.iter().enumerate() {
+            let b = x.to_bits();
+            let field = (b >> 23) & 0xFF;
+            if field == 0 {
+                continue;
+            }
+            let sig = 0x80_0000 | (b & 0x7F_FFFF);
+            let r = 24 - self.mantissa_bits + (e - (field as i32 - 127)) as i64;
+            let mut mag = round_mantissa(sig, r, self.rounding, noise[i], self.noise_bits);
+            if mag > self.max_mag {
+                mag = self.max_mag;
+                flags.saturated += 1;
+            }
+            out[i] = if b >> 31 == 1 { -(mag as i32) } else { mag as i32 };
+        }
+        e
     }
+}
+
+/// The first non-finite element (index, value) and the largest element exponent, in one
+/// parallel scan.
+fn scan(data: &[f32]) -> (Option<(usize, f32)>, Option<i32>) {
+    const CHUNK: usize = 1 << 16;
+    data.par_chunks(CHUNK)
+        .enumerate()
+        .map(|(ci, chunk)| {
+            let mut max_field = 0u32;
+            for (i, &x) in chunk.iter().enumerate() {
+                let field = (x.to_bits() >> 23) & 0xFF;
+                if field == 0xFF {
+                    return (Some((ci * CHUNK + i, x)), None);
+                }
+                max_field = max_field.max(field);
+            }
+            (None, (max_field != 0).then(|| max_field as i32 - 127))
+        })
+        .reduce(
+            || (None, None),
+            |a, b| {
+                let bad = match (a.0, b.0) {
+                    (Some(x), Some(y)) => Some(if x.0 < y.0 { x } else { y }),
+                    (x, y) => x.or(y),
+                };
+                let e = match (a.1, b.1) {
+                    (Some(x), Some(y)) => Some(x.max(y)),
+                    (x, y) => x.or(y),
+                };
+                (bad, e)
+            },
+        )
 }
 
 /// Converts a row-major `[rows, cols]` binary32 matrix into BFP groups along `job.axis`.
 ///
+/// Groups are converted in parallel; each task starts its lanes at the LFSR states the
+/// sequential converter would have reached, so the bits never depend on the thread count.
 /// Errors: an empty shape, a length that does not match, a parameter out of range, or a
 /// NaN/infinity (naming the tensor and the row-major element index).
 pub fn convert(data: &[f32], rows: usize, cols: usize, job: &ConvertJob) -> Result<BfpMatrix, BfpError> {
@@ -153,45 +246,44 @@ pub fn convert(data: &[f32], rows: usize, cols: usize, job: &ConvertJob) -> Resu
     if rows.checked_mul(cols) != Some(data.len()) {
         return Err(BfpError::ShapeData { tensor: job.tensor.to_string(), rows, cols, len: data.len() });
     }
-    // One scan: refuse non-finite values, find the tensor's largest element exponent.
-    let mut e_max: Option<i32> = None;
-    for (index, &x) in data.iter().enumerate() {
-        if !x.is_finite() {
-            let what = if x.is_nan() {
-                "NaN"
-            } else if x > 0.0 {
-                "+inf"
-            } else {
-                "-inf"
-            };
-            return Err(BfpError::NonFinite {
-                tensor: job.tensor.to_string(),
-                index,
-                row: index / cols,
-                col: index % cols,
-                what,
-            });
-        }
-        if let Some((e, _)) = split(x) {
-            e_max = Some(e_max.map_or(e, |m: i32| m.max(e)));
-        }
+    let (bad, e_max) = scan(data);
+    if let Some((index, x)) = bad {
+        let what = if x.is_nan() {
+            "NaN"
+        } else if x > 0.0 {
+            "+inf"
+        } else {
+            "-inf"
+        };
+        return Err(BfpError::NonFinite {
+            tensor: job.tensor.to_string(),
+            index,
+            row: index / cols,
+            col: index % cols,
+            what,
+        });
     }
     let fmt = spec.format;
     let g = fmt.group();
-    let m = fmt.mantissa_bits() as i64;
     let e_span = (1i32 << fmt.exp_bits()) - 1;
     let e_base = match spec.exp_base {
         ExpBase::PerTensor => e_max.unwrap_or(0) - e_span,
         ExpBase::Pinned(b) => b,
     };
-    let e_top = e_base + e_span;
-    let max_mag = fmt.max_magnitude() as u64;
-
+    let ctx = GroupCtx {
+        mantissa_bits: fmt.mantissa_bits() as i64,
+        max_mag: fmt.max_magnitude() as u64,
+        e_base,
+        e_top: e_base + e_span,
+        rounding: spec.rounding,
+        noise_bits: spec.lfsr.noise_bits,
+    };
     let (lanes, along) = match job.axis {
         GroupAxis::Dim1 => (rows, cols),
         GroupAxis::Dim0 => (cols, rows),
     };
     let groups = along.div_ceil(g);
+    let total = lanes * groups;
     let mut out = BfpMatrix {
         format: fmt,
         rows,
@@ -200,62 +292,69 @@ pub fn convert(data: &[f32], rows: usize, cols: usize, job: &ConvertJob) -> Resu
         e_base,
         lanes,
         groups,
-        exps: vec![e_base; lanes * groups],
-        mants: vec![0; lanes * groups * g],
+        exps: vec![e_base; total],
+        mants: vec![0; total * g],
         flags: ConvertFlags::default(),
     };
+    // The lanes step once per group in every mode; only stochastic rounding reads them, so
+    // only then are the task start states worked out.
+    let stochastic = spec.rounding == Rounding::Stochastic;
     let mut bank = NoiseBank::for_job(g, spec.lfsr.mask, spec.lfsr.seed, job.job, spec.lfsr.noise_bits);
-    let mut noise = vec![0u32; g];
-    let mut parts: Vec<Option<(i32, u32)>> = vec![None; g];
-    let mut negs = vec![false; g];
-    for (lane, q) in out.job_order() {
-        // Every lane steps once per group, zero elements and padding included.
-        bank.next_group(&mut noise);
-        let mut group_max: Option<i32> = None;
-        for i in 0..g {
-            parts[i] = None;
-            negs[i] = false;
-            if let Some((r, c)) = out.element_position(lane, q, i) {
-                let x = data[r * cols + c];
-                negs[i] = x.is_sign_negative();
-                match split(x) {
-                    Some(p) => {
-                        group_max = Some(group_max.map_or(p.0, |gm: i32| gm.max(p.0)));
-                        parts[i] = Some(p);
-                    }
-                    None if x != 0.0 => out.flags.flushed += 1,
-                    None => {}
-                }
-            }
-        }
-        let gi = lane * groups + q;
-        let Some(group_e) = group_max else {
-            continue; // all zeros: E = E_base, M = 0
-        };
-        if group_e < e_base {
-            out.flags.underflow += parts.iter().filter(|p| p.is_some()).count() as u64;
-            continue;
-        }
-        let e = group_e.min(e_top);
-        out.exps[gi] = e;
-        for i in 0..g {
-            let Some((ei, sig)) = parts[i] else { continue };
-            let r = 24 - m + (e - ei) as i64;
-            let mut mag = round_mantissa(sig, r, spec.rounding, noise[i], spec.lfsr.noise_bits);
-            if mag > max_mag {
-                mag = max_mag;
-                out.flags.saturated += 1;
-            }
-            out.mants[gi * g + i] = if negs[i] { -(mag as i32) } else { mag as i32 };
+    let mut banks = Vec::with_capacity(total.div_ceil(TASK_GROUPS));
+    for _ in 0..total.div_ceil(TASK_GROUPS) {
+        banks.push(bank.clone());
+        if stochastic {
+            bank.advance(TASK_GROUPS);
         }
     }
+    let shape = (out.axis, out.lanes, out.groups);
+    let flags = out
+        .exps
+        .par_chunks_mut(TASK_GROUPS)
+        .zip(out.mants.par_chunks_mut(TASK_GROUPS * g))
+        .zip(banks)
+        .enumerate()
+        .map(|(task, ((exps, mants), mut bank))| {
+            let mut flags = ConvertFlags::default();
+            let mut noise = vec![0u32; g];
+            let mut vals = vec![0f32; g];
+            for (k, (e_out, m_out)) in exps.iter_mut().zip(mants.chunks_exact_mut(g)).enumerate() {
+                if stochastic {
+                    bank.next_group(&mut noise);
+                }
+                let idx = task * TASK_GROUPS + k;
+                match shape {
+                    (GroupAxis::Dim1, _, groups) => {
+                        let (r, q) = (idx / groups, idx % groups);
+                        let row = &data[r * cols..(r + 1) * cols];
+                        let src = &row[(q * g).min(cols)..((q + 1) * g).min(cols)];
+                        vals[..src.len()].copy_from_slice(src);
+                        vals[src.len()..].iter_mut().for_each(|v| *v = 0.0);
+                    }
+                    (GroupAxis::Dim0, lanes, _) => {
+                        let (c, q) = (idx % lanes, idx / lanes);
+                        for (i, v) in vals.iter_mut().enumerate() {
+                            let r = q * g + i;
+                            *v = if r < rows { data[r * cols + c] } else { 0.0 };
+                        }
+                    }
+                }
+                *e_out = ctx.convert_group(&vals, &noise, m_out, &mut flags);
+            }
+            flags
+        })
+        .reduce(ConvertFlags::default, |mut a, b| {
+            a.add(&b);
+            a
+        });
+    out.flags = flags;
     Ok(out)
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::bfp::{LfsrParams, Rounding};
+    use crate::bfp::LfsrParams;
 
     fn spec(g: usize, m: u32, e: u32, rounding: Rounding) -> ConvertSpec {
         ConvertSpec::new(BfpFormat::new(g, m, e).unwrap(), rounding)
@@ -303,6 +402,84 @@ mod tests {
                         }
                     }
                 }
+            }
+        }
+    }
+
+    /// The converter written sequentially, straight from DESIGN §2.1 and §3: one NoiseBank,
+    /// groups in row-major order of their first element, per-element rounding.
+    fn sequential(
+        data: &[f32],
+        rows: usize,
+        cols: usize,
+        spec: ConvertSpec,
+        axis: GroupAxis,
+    ) -> (Vec<f32>, ConvertFlags) {
+        let g = spec.format.group();
+        let m = spec.format.mantissa_bits() as i64;
+        let emax = data
+            .iter()
+            .filter(|x| x.to_bits() & 0x7F80_0000 != 0)
+            .map(|x| ((x.to_bits() >> 23) & 0xFF) as i32 - 127)
+            .max();
+        let e_base = emax.unwrap_or(0) - ((1 << spec.format.exp_bits()) - 1);
+        let mut bank = NoiseBank::for_job(g, spec.lfsr.mask, spec.lfsr.seed, 0, spec.lfsr.noise_bits);
+        let mut noise = vec![0u32; g];
+        let mut out = vec![0f32; data.len()];
+        let mut flags = ConvertFlags::default();
+        let (outer, inner) = match axis {
+            GroupAxis::Dim1 => (rows, cols.div_ceil(g)),
+            GroupAxis::Dim0 => (rows.div_ceil(g), cols),
+        };
+        for a in 0..outer {
+            for b in 0..inner {
+                bank.next_group(&mut noise);
+                let pos: Vec<Option<usize>> = (0..g)
+                    .map(|i| match axis {
+                        GroupAxis::Dim1 => (b * g + i < cols).then(|| a * cols + b * g + i),
+                        GroupAxis::Dim0 => (a * g + i < rows).then(|| (a * g + i) * cols + b),
+                    })
+                    .collect();
+                let normal = |p: &Option<usize>| p.map(|p| data[p]).filter(|x| x.to_bits() & 0x7F80_0000 != 0);
+                let Some(e) = pos.iter().filter_map(normal).map(|x| ((x.to_bits() >> 23) & 0xFF) as i32 - 127).max()
+                else {
+                    continue;
+                };
+                if e < e_base {
+                    flags.underflow += pos.iter().filter_map(normal).count() as u64;
+                    continue;
+                }
+                for (i, p) in pos.iter().enumerate() {
+                    let Some(x) = normal(p) else { continue };
+                    let sig = 0x80_0000 | (x.to_bits() & 0x7F_FFFF);
+                    let r = 24 - m + (e - (((x.to_bits() >> 23) & 0xFF) as i32 - 127)) as i64;
+                    let mut mag = round_mantissa(sig, r, spec.rounding, noise[i], spec.lfsr.noise_bits);
+                    if mag > spec.format.max_magnitude() as u64 {
+                        mag = spec.format.max_magnitude() as u64;
+                        flags.saturated += 1;
+                    }
+                    out[p.unwrap()] = (mag as f64 * 2f64.powi(e - (m as i32 - 1))) as f32 * x.signum();
+                }
+            }
+        }
+        (out, flags)
+    }
+
+    #[test]
+    fn parallel_tasks_equal_the_sequential_converter() {
+        // Enough groups for several tasks, both axes, stochastic rounding: every task must start
+        // its lanes where the sequential converter would be.
+        let (rows, cols) = (2000, 75);
+        let data: Vec<f32> = (0..rows * cols).map(|i| ((i as f32 * 0.618).sin() * 3.0).powi(3)).collect();
+        for axis in [GroupAxis::Dim0, GroupAxis::Dim1] {
+            for (g, m) in [(16, 4), (4, 3), (64, 7)] {
+                let mut s = spec(g, m, 5, Rounding::Stochastic);
+                s.lfsr.seed = 0x1234;
+                let bm = convert(&data, rows, cols, &job(s, axis)).unwrap();
+                assert!(bm.lanes * bm.groups > 3 * TASK_GROUPS || g == 64);
+                let (want, flags) = sequential(&data, rows, cols, s, axis);
+                assert_eq!(bm.dequantize(), want, "{axis:?} g {g} m {m}");
+                assert_eq!(bm.flags, flags);
             }
         }
     }

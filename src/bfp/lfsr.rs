@@ -74,6 +74,15 @@ impl NoiseBank {
     pub fn states(&self) -> impl Iterator<Item = u16> + '_ {
         self.lanes.iter().map(|l| l.state())
     }
+    /// Steps every lane `groups` times without producing noise (jumps over groups another
+    /// worker converts).
+    pub fn advance(&mut self, groups: usize) {
+        for lane in self.lanes.iter_mut() {
+            for _ in 0..groups {
+                lane.step();
+            }
+        }
+    }
     /// Steps every lane once (one group passes) and writes each lane's noise
     /// `N_i = s_i >> (16 - n)` into `noise`. Cost: one step per lane.
     #[inline]

@@ -16,36 +16,32 @@ pub fn round_mantissa(sig: u32, r: i64, rounding: Rounding, noise: u32, noise_bi
         let sh = (-r).min(40) as u32;
         return (sig as u64) << sh;
     }
-    if r >= 64 {
-        // sig < 2^24 and any added noise stays below 2^(r - n + n) = 2^r: every mode gives 0.
+    if r >= 40 {
+        // Every mode gives 0 here: sig < 2^24, so sig / 2^r < 2^-16 <= 2^-n, and the largest
+        // noise adds at most 1 - 2^-n of an LSB; truncate and nearest already reach 0 at r = 25.
         return 0;
     }
     let r = r as u32;
-    let sig = sig as u128;
-    let n = noise_bits;
-    let out = match rounding {
+    let sig = sig as u64;
+    match rounding {
         Rounding::Truncate => sig >> r,
-        Rounding::Nearest => (sig + (1u128 << (r - 1))) >> r,
+        Rounding::Nearest => (sig + (1u64 << (r - 1))) >> r,
         Rounding::Even => {
             let q = sig >> r;
-            let rem = sig & ((1u128 << r) - 1);
-            let half = 1u128 << (r - 1);
-            if rem > half || (rem == half && q & 1 == 1) {
-                q + 1
-            } else {
-                q
-            }
+            let rem = sig & ((1u64 << r) - 1);
+            let half = 1u64 << (r - 1);
+            q + (rem > half || (rem == half && q & 1 == 1)) as u64
         }
         Rounding::Stochastic => {
-            let noise = noise as u128;
-            if r >= n {
-                (sig + (noise << (r - n))) >> r
+            // noise < 2^16 and r - n < 40: the shifted noise stays below 2^56.
+            let noise = noise as u64;
+            if r >= noise_bits {
+                (sig + (noise << (r - noise_bits))) >> r
             } else {
-                (sig + (noise >> (n - r))) >> r
+                (sig + (noise >> (noise_bits - r))) >> r
             }
         }
-    };
-    out as u64
+    }
 }
 
 #[cfg(test)]
@@ -90,6 +86,57 @@ mod tests {
                         let num = sig as f64 + (noise as f64 * 2f64.powi(r as i32 - n as i32)).floor();
                         let want = (num / 2f64.powi(r as i32)).floor() as u64;
                         assert_eq!(round_mantissa(sig, r as i64, Rounding::Stochastic, noise, n), want);
+                    }
+                }
+            }
+        }
+    }
+
+    /// The formulas of DESIGN §2.1 on 256-bit integers (two u128 halves), as written, with no
+    /// shortcut for large `r`.
+    fn unbounded(sig: u32, r: u32, rounding: Rounding, noise: u32, n: u32) -> u64 {
+        use num_bigint::BigUint;
+        let sig = BigUint::from(sig);
+        let one = BigUint::from(1u32);
+        let out = match rounding {
+            Rounding::Truncate => sig >> r,
+            Rounding::Nearest => (sig + (one << (r - 1))) >> r,
+            Rounding::Even => {
+                let q = &sig >> r;
+                let rem = &sig - (&q << r);
+                let half = &one << (r - 1);
+                if rem > half || (rem == half && q.bit(0)) {
+                    q + one
+                } else {
+                    q
+                }
+            }
+            Rounding::Stochastic => {
+                let nz = BigUint::from(noise);
+                if r >= n {
+                    (sig + (nz << (r - n))) >> r
+                } else {
+                    (sig + (nz >> (n - r))) >> r
+                }
+            }
+        };
+        u64::try_from(out).unwrap()
+    }
+
+    #[test]
+    fn fixed_width_equals_unbounded_integers_for_every_r() {
+        let sigs = [0x800000u32, 0x800001, 0xFFFFFF, 0xABCDEF, 0xC00000];
+        for r in 1..=300u32 {
+            for &sig in &sigs {
+                for n in [1u32, 4, 8, 12, 16] {
+                    for noise in [0u32, 1, (1 << n) - 1, (1 << n) / 2] {
+                        for mode in Rounding::ALL {
+                            assert_eq!(
+                                round_mantissa(sig, r as i64, mode, noise, n),
+                                unbounded(sig, r, mode, noise, n),
+                                "sig {sig:#x} r {r} n {n} noise {noise} {mode}"
+                            );
+                        }
                     }
                 }
             }

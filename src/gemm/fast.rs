@@ -88,25 +88,32 @@ impl Packed {
         let g2 = g + (g & 1);
         let vblocks = cols.div_ceil(VB);
         let mut xm = vec![0i16; rows * groups * g2];
-        for (gi, grp) in ops.x.mants.chunks_exact(g).enumerate() {
-            for (i, &m) in grp.iter().enumerate() {
-                xm[gi * g2 + i] = m as i16;
-            }
-        }
-        let mut ym = vec![0i16; vblocks * groups * g2 * VB];
-        let mut ey = vec![0i32; vblocks * groups * VB];
-        for v in 0..cols {
-            let (vb, lane) = (v / VB, v % VB);
+        let mut ex = vec![0i32; rows * groups];
+        xm.par_chunks_mut(groups * g2).zip(ex.par_chunks_mut(groups)).enumerate().for_each(|(u, (xrow, erow))| {
             for q in 0..groups {
-                let (e, ms) = ops.y.group(v, q);
-                ey[(vb * groups + q) * VB + lane] = e;
-                let base = (vb * groups + q) * g2 * VB;
+                let (e, ms) = ops.x.group(u, q);
+                erow[q] = e;
                 for (i, &m) in ms.iter().enumerate() {
-                    ym[base + (i / 2) * 2 * VB + lane * 2 + (i & 1)] = m as i16;
+                    xrow[q * g2 + i] = m as i16;
                 }
             }
-        }
-        Some(Self { rows, cols, groups, g2, vblocks, xm, ex: ops.x.exps.clone(), ym, ey, off: off_plain })
+        });
+        let mut ym = vec![0i16; vblocks * groups * g2 * VB];
+        let mut ey = vec![0i32; vblocks * groups * VB];
+        ym.par_chunks_mut(groups * g2 * VB).zip(ey.par_chunks_mut(groups * VB)).enumerate().for_each(
+            |(vb, (yblk, eblk))| {
+                for lane in 0..VB.min(cols - vb * VB) {
+                    for q in 0..groups {
+                        let (e, ms) = ops.y.group(vb * VB + lane, q);
+                        eblk[q * VB + lane] = e;
+                        for (i, &m) in ms.iter().enumerate() {
+                            yblk[q * g2 * VB + (i / 2) * 2 * VB + lane * 2 + (i & 1)] = m as i16;
+                        }
+                    }
+                }
+            },
+        );
+        Some(Self { rows, cols, groups, g2, vblocks, xm, ex, ym, ey, off: off_plain })
     }
 
     fn run(&self, acc: AccumulatorKind, isa: KernelIsa) -> Vec<f32> {
