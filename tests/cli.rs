@@ -303,7 +303,7 @@ fn float64_input_is_accepted_with_a_note() {
     let f = Files::new();
     // Hand-built float64 .npy: 1 x 2, values 0.1 and 3.0.
     let mut header = "{'descr': '<f8', 'fortran_order': False, 'shape': (1, 2), }".to_string();
-    while (10 + header.len() + 1) % 64 != 0 {
+    while !(10 + header.len() + 1).is_multiple_of(64) {
         header.push(' ');
     }
     header.push('\n');
