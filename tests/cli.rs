@@ -348,3 +348,44 @@ fn same_inputs_same_bits() {
     }
     assert_eq!(outs[0], outs[1]);
 }
+
+#[test]
+fn lfsr_design_vectors_through_the_cli() {
+    for c in manifest()["lfsr"].as_array().unwrap() {
+        let o = run(&[
+            "lfsr",
+            "--group",
+            &s(&c["group"]),
+            "--seed",
+            &s(&c["seed"]),
+            "--job",
+            &s(&c["job"]),
+            "--noise-bits",
+            &s(&c["noise_bits"]),
+            "--groups",
+            "6",
+        ]);
+        assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+        let out = String::from_utf8_lossy(&o.stdout);
+        let states: Vec<u16> = out
+            .lines()
+            .find_map(|l| l.strip_prefix("lane states after reseed: "))
+            .unwrap()
+            .split(' ')
+            .map(|h| u16::from_str_radix(h.trim_start_matches("0x"), 16).unwrap())
+            .collect();
+        let want: Vec<u16> = c["lane_states_after_reseed"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|v| u16::from_str_radix(s(v).trim_start_matches("0x"), 16).unwrap())
+            .collect();
+        assert_eq!(states, want);
+        for (k, grp) in c["noise_per_group"].as_array().unwrap().iter().enumerate() {
+            let line = out.lines().find_map(|l| l.strip_prefix(&format!("group {k}: "))).unwrap();
+            let got: Vec<u64> = line.split(' ').map(|v| v.parse().unwrap()).collect();
+            let want: Vec<u64> = grp.as_array().unwrap().iter().map(|v| v.as_u64().unwrap()).collect();
+            assert_eq!(got, want, "group {k}");
+        }
+    }
+}

@@ -2,6 +2,7 @@
 //! one place, and the dispatch to each command. `anyhow` lives here and nowhere in the library.
 
 mod gemm;
+mod lfsr;
 mod quantize;
 
 use std::path::{Path, PathBuf};
@@ -30,6 +31,27 @@ pub enum Command {
     /// One training matmul (forward, backward-data or backward-weight) in BFP, bit-exact,
     /// with its error against a plain binary32 matmul of the same inputs.
     Gemm(GemmArgs),
+    /// Print the converter's LFSR lane states after the reseed of a conversion job and the
+    /// noise each lane gives the first groups (for checking an RTL converter).
+    Lfsr(LfsrCmdArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct LfsrCmdArgs {
+    /// Lanes (= group size g, 1..=64).
+    #[arg(long, short = 'g', default_value_t = 16, value_parser = clap::value_parser!(u32).range(1..=64))]
+    pub group: u32,
+    /// Conversion job number.
+    #[arg(long, default_value_t = 0)]
+    pub job: u64,
+    /// Groups to print noise for.
+    #[arg(long, default_value_t = 6, value_parser = clap::value_parser!(u64).range(1..=1_000_000))]
+    pub groups: u64,
+    /// Feedback mask (decimal or 0x hex, non-zero).
+    #[arg(long, default_value = "0xB400", value_parser = parse_seed)]
+    pub mask: u16,
+    #[command(flatten)]
+    pub lfsr: LfsrArgs,
 }
 
 /// The converter's LFSR settings.
@@ -124,6 +146,7 @@ pub fn run(command: Command) -> Result<()> {
     match command {
         Command::Quantize(a) => quantize::run(&a),
         Command::Gemm(a) => gemm::run(&a),
+        Command::Lfsr(a) => lfsr::run(&a),
     }
 }
 

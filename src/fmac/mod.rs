@@ -112,6 +112,30 @@ mod tests {
     }
 
     #[test]
+    fn chunk_passes_equal_dot_product_for_every_pair_of_two_lane_groups() {
+        // g = 2, every sign/magnitude combination of both lanes of both operands, m in 1..=3.
+        for ms in 1..=3u32 {
+            for mt in 1..=3u32 {
+                let fs = BfpFormat::new(2, ms, 8).unwrap();
+                let ft = BfpFormat::new(2, mt, 8).unwrap();
+                let (hs, ht) = ((1i32 << ms) - 1, (1i32 << mt) - 1);
+                for a0 in -hs..=hs {
+                    for a1 in -hs..=hs {
+                        for b0 in -ht..=ht {
+                            for b1 in -ht..=ht {
+                                let (sa, tb) = ([a0, a1], [b0, b1]);
+                                let s = GroupOperand { exp: 0, mants: &sa, format: fs };
+                                let t = GroupOperand { exp: 0, mants: &tb, format: ft };
+                                assert_eq!(group_product(&s, &t).p, dot(&sa, &tb) << ((ms & 1) + (mt & 1)));
+                            }
+                        }
+                    }
+                }
+            }
+        }
+    }
+
+    #[test]
     fn chunk_passes_equal_dot_product_for_pairs_of_lanes() {
         for ms in 1..=8u32 {
             for mt in [ms, 9 - ms] {
