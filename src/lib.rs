@@ -3,6 +3,8 @@
 //!
 //! | module | owns |
 //! |---|---|
+//! | [`arch`] | the hardware description file: schema, loading, validation |
+//! | [`array`] | the systolic array: dataflows, folds, tick-level and fold-level timing |
 //! | [`bfp`] | BFP format, rounding, LFSR noise, converter, split exponent/mantissa storage |
 //! | [`fmac`] | the fMAC cell datapath: chunk passes, exponent add, accumulators |
 //! | [`gemm`] | the three training matmuls: reference loop, fast kernel, quality |
@@ -11,6 +13,8 @@
 
 #![warn(missing_docs)]
 
+pub mod arch;
+pub mod array;
 pub mod bfp;
 pub mod fmac;
 pub mod gemm;

@@ -6,6 +6,7 @@
 //! index (`fp32`), or their exact sum rounded once (`exact`); both implementations give the
 //! same bits.
 
+pub mod baseline;
 mod fast;
 mod quality;
 mod reference;

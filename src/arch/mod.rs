@@ -1,0 +1,1 @@
+//! The hardware description (arch file, RON): schema, loading, validation (being written).

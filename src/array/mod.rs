@@ -1,0 +1,3 @@
+//! The array: cell grid, dataflows, folds and their timing.
+
+pub mod scalesim;

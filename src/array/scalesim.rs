@@ -1,0 +1,1 @@
+//! SCALE-Sim compatibility: compute cycles of its ws/os/is dataflows (being written).

@@ -1,0 +1,1 @@
+//! Element-wise baseline numerics (being written).
