@@ -8,6 +8,7 @@
 //! | [`bfp`] | BFP format, rounding, LFSR noise, converter, split exponent/mantissa storage |
 //! | [`fmac`] | the fMAC cell datapath: chunk passes, exponent add, accumulators |
 //! | [`gemm`] | the three training matmuls: reference loop, fast kernel, quality |
+//! | [`sim`] | `Cycle`, the event queue, stall statistics |
 //! | [`tensor`] | dense binary32 tensors and the `.npy` format |
 //! | [`report`] | everything that writes files (atomically) and the `$readmemh` images |
 
@@ -19,4 +20,5 @@ pub mod bfp;
 pub mod fmac;
 pub mod gemm;
 pub mod report;
+pub mod sim;
 pub mod tensor;

@@ -6,7 +6,18 @@ mod cli;
 use clap::Parser;
 
 fn main() {
-    let args = cli::Cli::parse();
+    let args = match cli::Cli::try_parse() {
+        Ok(a) => a,
+        Err(e) if !e.use_stderr() => e.exit(), // --help, --version
+        Err(e) => {
+            // clap's message on one line: the error and any listed items, without the usage
+            // block (which `--help` shows).
+            let text = e.render().to_string();
+            let first: Vec<&str> = text.lines().take_while(|l| !l.trim().is_empty()).map(str::trim).collect();
+            eprintln!("{} (see --help)", first.join(" "));
+            std::process::exit(2);
+        }
+    };
     let Some(command) = args.command else {
         // No arguments: the help, and success (the default simulation arrives with `run`).
         cli::print_help();

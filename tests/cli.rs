@@ -299,6 +299,46 @@ fn output_in_a_missing_folder_is_refused_before_any_work() {
 }
 
 #[test]
+fn failed_packed_quantize_leaves_no_file() {
+    let f = Files::new();
+    let a = f.npy("a.npy", &[2, 16], &[1.0; 32]);
+    let pk = f.root.join("pk");
+    std::fs::create_dir_all(pk.join("mantissa.hex")).unwrap(); // a folder where a file must go
+    let out = f.out();
+    must_fail(
+        &["quantize", &a, "-o", out.to_str().unwrap(), "--packed", pk.to_str().unwrap()],
+        &["mantissa.hex"],
+        &out,
+    );
+    assert!(!pk.join("exponents.hex").exists() && !pk.join("packed.json").exists());
+    // An output that is a folder is refused before any work, with the error said once.
+    let dir = f.root.join("odir");
+    std::fs::create_dir(&dir).unwrap();
+    let o = run(&["quantize", &a, "-o", dir.to_str().unwrap()]);
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert!(!o.status.success() && err.contains("is a folder") && o.stdout.is_empty(), "{err}");
+}
+
+#[test]
+fn float64_beyond_binary32_is_named() {
+    let f = Files::new();
+    let mut header = "{'descr': '<f8', 'fortran_order': False, 'shape': (1, 3), }".to_string();
+    while !(10 + header.len() + 1).is_multiple_of(64) {
+        header.push(' ');
+    }
+    header.push('\n');
+    let mut bytes = b"\x93NUMPY\x01\x00".to_vec();
+    bytes.extend_from_slice(&(header.len() as u16).to_le_bytes());
+    bytes.extend_from_slice(header.as_bytes());
+    for v in [1.0f64, 2.0, 1e300] {
+        bytes.extend_from_slice(&v.to_le_bytes());
+    }
+    let p = f.raw("big.npy", &bytes);
+    let out = f.out();
+    must_fail(&["quantize", &p, "-o", out.to_str().unwrap()], &["big.npy", "element 2", "1e300", "binary32"], &out);
+}
+
+#[test]
 fn float64_input_is_accepted_with_a_note() {
     let f = Files::new();
     // Hand-built float64 .npy: 1 x 2, values 0.1 and 3.0.

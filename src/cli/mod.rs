@@ -7,7 +7,7 @@ mod quantize;
 
 use std::path::{Path, PathBuf};
 
-use anyhow::{bail, Context, Result};
+use anyhow::{bail, Result};
 use clap::{Args, CommandFactory, Parser, Subcommand};
 use fastbfp::bfp::Rounding;
 use fastbfp::fmac::AccumulatorKind;
@@ -167,14 +167,25 @@ fn parse_seed(s: &str) -> std::result::Result<u16, String> {
 /// Reads a `.npy` input, saying on stderr when float64 was rounded to binary32.
 fn load_input(path: &Path) -> Result<Tensor> {
     let loaded = read_npy(path, DEFAULT_MAX_ELEMENTS)?;
+    if let Some((index, v)) = loaded.f64_overflow {
+        bail!(
+            "{}: element {index} is {v:e} in float64, beyond binary32's range (|x| <= {:e}); the simulator works in binary32",
+            path.display(),
+            f32::MAX
+        );
+    }
     if loaded.converted_from_f64 {
         eprintln!("note: {} is float64; its values were rounded to binary32 first", path.display());
     }
     Ok(loaded.tensor)
 }
 
-/// Fails early, before any work, when an output's folder does not exist.
+/// Fails early, before any work, when an output's folder does not exist or the output path
+/// is a folder.
 fn check_output_path(path: &Path) -> Result<()> {
+    if path.is_dir() {
+        bail!("{}: cannot write: it is a folder; give a file name", path.display());
+    }
     let dir = match path.parent() {
         Some(d) if !d.as_os_str().is_empty() => d,
         _ => return Ok(()),
@@ -188,7 +199,7 @@ fn check_output_path(path: &Path) -> Result<()> {
 /// Writes a binary32 `.npy` atomically.
 fn write_npy(path: &Path, shape: &[usize], data: &[f32]) -> Result<()> {
     let bytes = fastbfp::tensor::encode_npy_f32(shape, data);
-    fastbfp::report::write_atomic(path, &bytes).with_context(|| "output not written".to_string())?;
+    fastbfp::report::write_atomic(path, &bytes)?;
     Ok(())
 }
 

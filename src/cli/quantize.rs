@@ -3,7 +3,7 @@
 use anyhow::{Context, Result};
 use fastbfp::bfp::{convert, BfpFormat, ConvertJob, ConvertSpec, GroupAxis, LfsrParams, PackedTensor};
 
-use super::{check_output_path, load_input, write_npy, QuantizeArgs};
+use super::{check_output_path, load_input, QuantizeArgs};
 
 pub fn run(a: &QuantizeArgs) -> Result<()> {
     check_output_path(&a.output)?;
@@ -17,6 +17,22 @@ pub fn run(a: &QuantizeArgs) -> Result<()> {
     let job = ConvertJob { tensor: &name, job: 0, spec, axis: GroupAxis::Dim1 };
     let bm = convert(&t.data, rows, cols, &job)?;
     let deq = bm.dequantize();
+
+    // Every output is prepared first and written as one unit, then the report is printed.
+    let mut files = vec![(a.output.clone(), fastbfp::tensor::encode_npy_f32(&t.shape, &deq))];
+    let mut packed_note = None;
+    if let Some(dir) = &a.packed {
+        std::fs::create_dir_all(dir).with_context(|| format!("{}: cannot create folder", dir.display()))?;
+        let (m, images) = fastbfp::report::packed_images(dir, &PackedTensor::pack(&bm), &t.shape);
+        packed_note = Some(format!(
+            "{}: exponents.hex ({} lines), mantissa.hex ({} lines), packed.json",
+            dir.display(),
+            m.groups,
+            m.groups * m.chunk_planes as usize
+        ));
+        files.extend(images);
+    }
+    fastbfp::report::write_all_atomic(&files)?;
 
     let shape: Vec<String> = t.shape.iter().map(|d| d.to_string()).collect();
     println!("fastbfp quantize: {} [{}] -> {}", a.input.display(), shape.join(" x "), a.output.display());
@@ -45,17 +61,8 @@ pub fn run(a: &QuantizeArgs) -> Result<()> {
     );
     let q = fastbfp::gemm::Quality::measure(&deq, &t.data);
     println!("  error      max abs {:.3e}, max rel {:.3e}, SNR {:.2} dB", q.max_abs_error, q.max_rel_error, q.snr_db);
-
-    if let Some(dir) = &a.packed {
-        std::fs::create_dir_all(dir).with_context(|| format!("{}: cannot create folder", dir.display()))?;
-        let packed = PackedTensor::pack(&bm);
-        let m = fastbfp::report::write_packed_images(dir, &packed, &t.shape)?;
-        println!(
-            "  packed     {}: exponents.hex ({} lines), mantissa.hex ({} lines), packed.json",
-            dir.display(),
-            m.groups,
-            m.groups * m.chunk_planes as usize
-        );
+    if let Some(note) = packed_note {
+        println!("  packed     {note}");
     }
-    write_npy(&a.output, &t.shape, &deq)
+    Ok(())
 }

@@ -49,6 +49,38 @@ pub fn chunk_pass(s: &GroupOperand, j: u32, t: &GroupOperand, k: u32) -> i64 {
     (0..s.mants.len()).map(|i| (s.signed_chunk(i, j) * t.signed_chunk(i, k)) as i64).sum()
 }
 
+/// The adder tree of one chunk pass on pre-split planes: `sum_i s_i * t_i` over the `g`
+/// lanes, each operand a signed 2-bit chunk (`-3..=3`, the sign bit applied).
+#[inline]
+pub fn chunk_dot(s_plane: &[i8], t_plane: &[i8]) -> i32 {
+    s_plane.iter().zip(t_plane).map(|(&a, &b)| a as i32 * b as i32).sum()
+}
+
+/// Left shift applied to chunk pass `(j, k)` of a `c_s x c_t` group pair:
+/// `2 ((c_s - 1 - j) + (c_t - 1 - k))`.
+#[inline]
+pub fn pass_shift(cs: u32, ct: u32, j: u32, k: u32) -> u32 {
+    2 * ((cs - 1 - j) + (ct - 1 - k))
+}
+
+/// Splits a group's signed mantissas into `c` planes of signed 2-bit chunks (plane 0 most
+/// significant), laid out plane-major: `out[j * g + i]`.
+pub fn split_planes(op: &GroupOperand, out: &mut [i8]) {
+    let g = op.mants.len();
+    for j in 0..op.chunks() {
+        for i in 0..g {
+            out[j as usize * g + i] = op.signed_chunk(i, j) as i8;
+        }
+    }
+}
+
+/// The exponent adder: weight of a group product's unit,
+/// `E_S + E_T - (m'_s - 1) - (m'_t - 1)`.
+#[inline]
+pub fn product_exp(s_exp: i32, s_fmt: BfpFormat, t_exp: i32, t_fmt: BfpFormat) -> i32 {
+    s_exp + t_exp - (s_fmt.padded_mantissa_bits() as i32 - 1) - (t_fmt.padded_mantissa_bits() as i32 - 1)
+}
+
 /// The result of one group pair: `P * 2^exp`, and the chunk passes (cycles) it took.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct GroupProduct {
@@ -70,13 +102,11 @@ pub fn group_product(stationary: &GroupOperand, streaming: &GroupOperand) -> Gro
     for k in 0..ct {
         for j in 0..cs {
             let sum = chunk_pass(stationary, j, streaming, k);
-            product_reg += sum << (2 * ((cs - 1 - j) + (ct - 1 - k)));
+            product_reg += sum << pass_shift(cs, ct, j, k);
         }
     }
     // The exponent adder, once per group pair.
-    let exp = stationary.exp + streaming.exp
-        - (stationary.format.padded_mantissa_bits() as i32 - 1)
-        - (streaming.format.padded_mantissa_bits() as i32 - 1);
+    let exp = product_exp(stationary.exp, stationary.format, streaming.exp, streaming.format);
     GroupProduct { p: product_reg, exp, passes: cs * ct }
 }
 

@@ -11,14 +11,36 @@ use std::path::{Path, PathBuf};
 pub struct WriteError {
     /// The target path.
     pub path: PathBuf,
-    /// The OS error.
-    #[source]
+    /// The OS error (already part of the message, so not chained as a source).
     pub source: std::io::Error,
 }
 
-/// Writes `bytes` to `path` atomically. On any failure no file is left at `path` (an older
-/// file there stays as it was) and the temporary file is removed.
-pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<(), WriteError> {
+/// Writes several files as one unit: every file goes to a temporary beside its target first;
+/// only when all temporaries are written are they renamed over their targets. On failure all
+/// temporaries are removed and no target is touched.
+pub fn write_all_atomic(files: &[(PathBuf, Vec<u8>)]) -> Result<(), WriteError> {
+    let mut temps: Vec<(PathBuf, &Path)> = Vec::with_capacity(files.len());
+    let cleanup = |temps: &[(PathBuf, &Path)]| temps.iter().for_each(|(t, _)| drop(fs::remove_file(t)));
+    for (path, bytes) in files {
+        match write_temp(path, bytes) {
+            Ok(tmp) => temps.push((tmp, path.as_path())),
+            Err(e) => {
+                cleanup(&temps);
+                return Err(e);
+            }
+        }
+    }
+    for (i, (tmp, path)) in temps.iter().enumerate() {
+        if let Err(source) = fs::rename(tmp, path) {
+            cleanup(&temps[i..]);
+            return Err(WriteError { path: path.to_path_buf(), source });
+        }
+    }
+    Ok(())
+}
+
+/// Writes `bytes` to a flushed temporary file beside `path`; returns the temporary's path.
+fn write_temp(path: &Path, bytes: &[u8]) -> Result<PathBuf, WriteError> {
     let err = |source| WriteError { path: path.to_path_buf(), source };
     let dir = match path.parent() {
         Some(d) if !d.as_os_str().is_empty() => d,
@@ -30,19 +52,29 @@ pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<(), WriteError> {
             format!("folder {} does not exist", dir.display()),
         )));
     }
+    if path.is_dir() {
+        return Err(err(std::io::Error::new(std::io::ErrorKind::IsADirectory, "it is a folder")));
+    }
     let name = path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_else(|| "out".into());
     let tmp = dir.join(format!(".{name}.{}.tmp", std::process::id()));
     let result = (|| {
         let mut f = fs::File::create(&tmp)?;
         f.write_all(bytes)?;
-        f.sync_all()?;
-        fs::rename(&tmp, path)
+        f.sync_all()
     })();
-    if let Err(e) = result {
-        let _ = fs::remove_file(&tmp);
-        return Err(err(e));
+    match result {
+        Ok(()) => Ok(tmp),
+        Err(e) => {
+            let _ = fs::remove_file(&tmp);
+            Err(err(e))
+        }
     }
-    Ok(())
+}
+
+/// Writes `bytes` to `path` atomically. On any failure no file is left at `path` (an older
+/// file there stays as it was) and the temporary file is removed.
+pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<(), WriteError> {
+    write_all_atomic(&[(path.to_path_buf(), bytes.to_vec())])
 }
 
 #[cfg(test)]
@@ -57,6 +89,16 @@ mod tests {
         write_atomic(&p, b"two").unwrap();
         assert_eq!(fs::read(&p).unwrap(), b"two");
         assert_eq!(fs::read_dir(d.path()).unwrap().count(), 1, "no temp file left");
+    }
+
+    #[test]
+    fn a_failing_member_leaves_no_file_of_the_set() {
+        let d = tempfile::tempdir().unwrap();
+        fs::create_dir(d.path().join("b.hex")).unwrap(); // a folder where a file should go
+        let files = vec![(d.path().join("a.hex"), b"1".to_vec()), (d.path().join("b.hex"), b"2".to_vec())];
+        assert!(write_all_atomic(&files).is_err());
+        let left: Vec<_> = fs::read_dir(d.path()).unwrap().map(|e| e.unwrap().file_name()).collect();
+        assert_eq!(left, vec![std::ffi::OsString::from("b.hex")]);
     }
 
     #[test]

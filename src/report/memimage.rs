@@ -2,11 +2,10 @@
 //! `mantissa.hex` (one chunk plane a line, plane 0 of each group first) and `packed.json`
 //! (g, m, e, E_base, shape), DESIGN §4.
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 use serde::Serialize;
 
-use super::{write_atomic, WriteError};
 use crate::bfp::PackedTensor;
 
 /// The small JSON written beside the hex images.
@@ -34,11 +33,10 @@ pub struct PackedManifest {
     pub layout: &'static str,
 }
 
-/// Writes the three files into `dir` (which must exist), each atomically.
-pub fn write_packed_images(dir: &Path, packed: &PackedTensor, shape: &[usize]) -> Result<PackedManifest, WriteError> {
+/// The three files for `dir` (`exponents.hex`, `mantissa.hex`, `packed.json`) with their
+/// contents, for [`super::write_all_atomic`].
+pub fn packed_images(dir: &Path, packed: &PackedTensor, shape: &[usize]) -> (PackedManifest, Vec<(PathBuf, Vec<u8>)>) {
     let f = packed.format();
-    let exps = packed.exponents_hex();
-    let mants = packed.mantissa_hex();
     let manifest = PackedManifest {
         group: f.group(),
         mantissa_bits: f.mantissa_bits(),
@@ -51,10 +49,12 @@ pub fn write_packed_images(dir: &Path, packed: &PackedTensor, shape: &[usize]) -
         mantissa_hex_digits: (3 * f.group()).div_ceil(4),
         layout: "per group, chunk planes most significant first; per plane, element i in bits 3i+2..3i (bit 3i+2 sign, bits 3i+1..3i the 2-bit chunk); groups in row-major order of their first element",
     };
-    let lines = |v: &[String]| v.iter().flat_map(|l| [l.as_str(), "\n"]).collect::<String>();
-    write_atomic(&dir.join("exponents.hex"), lines(&exps).as_bytes())?;
-    write_atomic(&dir.join("mantissa.hex"), lines(&mants).as_bytes())?;
+    let lines = |v: Vec<String>| v.iter().flat_map(|l| [l.as_str(), "\n"]).collect::<String>().into_bytes();
     let json = serde_json::to_string_pretty(&manifest).unwrap_or_default() + "\n";
-    write_atomic(&dir.join("packed.json"), json.as_bytes())?;
-    Ok(manifest)
+    let files = vec![
+        (dir.join("exponents.hex"), lines(packed.exponents_hex())),
+        (dir.join("mantissa.hex"), lines(packed.mantissa_hex())),
+        (dir.join("packed.json"), json.into_bytes()),
+    ];
+    (manifest, files)
 }

@@ -5,5 +5,5 @@
 mod atomic;
 mod memimage;
 
-pub use atomic::{write_atomic, WriteError};
-pub use memimage::{write_packed_images, PackedManifest};
+pub use atomic::{write_all_atomic, write_atomic, WriteError};
+pub use memimage::{packed_images, PackedManifest};

@@ -19,6 +19,9 @@ pub struct NpyLoad {
     pub converted_from_f64: bool,
     /// The file stored the array in column-major (Fortran) order; it has been transposed.
     pub fortran_order: bool,
+    /// The first float64 element (row-major index, value) that is finite but beyond binary32's
+    /// range, so rounding made it infinite; `None` when every value fit.
+    pub f64_overflow: Option<(usize, f64)>,
 }
 
 /// Why a `.npy` file was refused. Each message is a single line.
@@ -361,9 +364,11 @@ pub fn decode_npy(bytes: &[u8], max_elements: usize) -> Result<NpyLoad, NpyError
         return Err(NpyError::TrailingBytes { expected, present });
     }
 
+    let mut f64_overflow: Option<(usize, f64)> = None;
     let data: Vec<f32> = bytes[data_start..]
         .chunks_exact(item_size)
-        .map(|c| {
+        .enumerate()
+        .map(|(at, c)| {
             let w = if big_endian {
                 c.iter().fold(0, |w, &b| w << 8 | u64::from(b))
             } else {
@@ -372,12 +377,31 @@ pub fn decode_npy(bytes: &[u8], max_elements: usize) -> Result<NpyLoad, NpyError
             if item_size == 4 {
                 f32::from_bits(w as u32)
             } else {
-                f64::from_bits(w) as f32
+                let v = f64::from_bits(w);
+                let x = v as f32;
+                if v.is_finite() && x.is_infinite() && f64_overflow.is_none() {
+                    f64_overflow = Some((at, v));
+                }
+                x
             }
         })
         .collect();
+    if let (Some((at, v)), true) = (f64_overflow, fortran_order) {
+        // File order is column-major: turn the file position into the row-major index.
+        let (mut rest, mut idx) = (at, 0usize);
+        let mut strides_c = vec![1usize; dims.len()];
+        for k in (0..dims.len().saturating_sub(1)).rev() {
+            strides_c[k] = strides_c[k + 1] * dims[k + 1];
+        }
+        for (k, &d) in dims.iter().enumerate() {
+            let i_k = rest % d;
+            rest /= d;
+            idx += i_k * strides_c[k];
+        }
+        f64_overflow = Some((idx, v));
+    }
     let data = if fortran_order { fortran_to_c(&dims, &data) } else { data };
-    Ok(NpyLoad { tensor: Tensor::new(dims, data), converted_from_f64: item_size == 8, fortran_order })
+    Ok(NpyLoad { tensor: Tensor::new(dims, data), converted_from_f64: item_size == 8, fortran_order, f64_overflow })
 }
 
 /// Reorders column-major `src` of the given (non-empty, zero-free) shape into row-major order.
