@@ -1,3 +1,13 @@
-//! The array: cell grid, dataflows, folds and their timing.
+//! The systolic array of fMAC cells: how a GEMM is cut into folds for each of the three
+//! dataflows (DESIGN §6), the fold phases' closed-form cycle counts (fold fidelity), the
+//! tick-level model that steps every cell and register every cycle (cycle fidelity), and the
+//! schedule that strings folds together. Memories and files are not known here.
 
+mod fold;
+mod planes;
+mod run;
 pub mod scalesim;
+mod tick;
+
+pub use fold::{plan_folds, Fold, GemmGeometry, PhaseCycles};
+pub use run::{run_array, ArrayConfig, ArrayRun, Fidelity, FoldRecord};

@@ -1,0 +1,325 @@
+//! The tick-level model (`--fidelity cycle`): every cell's stationary, streaming and
+//! partial-sum registers, stepped cycle by cycle with two-phase updates (next state computed
+//! from the current one, then committed), the fMAC chunk passes executed in the cells.
+//!
+//! Registers hold references to groups (their job-order id and a stream tag) rather than
+//! copies of the bits; the bits a cell multiplies are read from the operand's chunk planes.
+//! A streaming group enters a cell during the beat the cell works on it, one chunk plane per
+//! cycle through the M port (plane `k` arrives in cycle `k` of the beat and is first used in
+//! cycle `k * c_s >= k`), and moves on to the next cell at the beat boundary. Partial sums
+//! move once per beat. Phase lengths are counted by running the loops until every result has
+//! left the array, never taken from a formula.
+
+use super::fold::{Fold, GemmGeometry, PhaseCycles};
+use super::planes::PlaneStore;
+use crate::fmac::{chunk_dot, pass_shift, product_exp, Accumulator, AccumulatorKind};
+use crate::gemm::Pass;
+
+/// What a fold's simulation needs besides the fold itself.
+pub struct TickCtx<'a> {
+    /// Physical array rows.
+    pub rows: usize,
+    /// Physical array columns.
+    pub cols: usize,
+    /// The GEMM's sizes.
+    pub geo: GemmGeometry,
+    /// X and Y split into planes; `None` when numerics are off (timing only).
+    pub operands: Option<(&'a PlaneStore<'a>, &'a PlaneStore<'a>)>,
+    /// Accumulator of the cells.
+    pub acc_kind: AccumulatorKind,
+}
+
+/// A stream register: the group's id and its position in the stream.
+#[derive(Clone, Copy, PartialEq, Eq)]
+struct StreamReg {
+    id: u32,
+    tag: u32,
+}
+
+/// Per-fold result of the tick model.
+pub struct FoldTick {
+    /// Measured phase lengths.
+    pub phases: PhaseCycles,
+    /// Chunk passes per physical cell (row-major `rows x cols`).
+    pub busy: Vec<u64>,
+}
+
+impl TickCtx<'_> {
+    /// Ids of X and Y groups by (lane, q), or 0 without numerics.
+    fn x_id(&self, lane: usize, q: usize) -> u32 {
+        self.operands.map_or(0, |(x, _)| x.id(lane, q))
+    }
+    fn y_id(&self, lane: usize, q: usize) -> u32 {
+        self.operands.map_or(0, |(_, y)| y.id(lane, q))
+    }
+}
+
+/// Shifts stationary planes up every column through E0/M0, one plane per cycle, until each of
+/// the bottom `used` cells of the first `cols_used` columns holds all `c_s` planes of its
+/// group. `want(col, e)` names the group for the cell `e` rows above the bottom edge. Returns
+/// the cycles taken and the loaded ids, `[col][e]`.
+fn load_stationary(
+    rows: usize,
+    cols_used: usize,
+    used: usize,
+    cs: u32,
+    want: impl Fn(usize, usize) -> u32,
+) -> (u64, Vec<Vec<u32>>) {
+    let cs = cs as usize;
+    // chain[col][slot]: slot 0 is the bottom cell's first plane slot; (id, plane) per slot.
+    let mut chain: Vec<Vec<Option<(u32, u32)>>> = vec![vec![None; rows * cs]; cols_used];
+    // Feed order: the farthest cell's planes first, plane 0 first.
+    let feed = |col: usize, n: usize| -> Option<(u32, u32)> {
+        (n < used * cs).then(|| (want(col, used - 1 - n / cs), (n % cs) as u32))
+    };
+    let holds = |chain: &Vec<Vec<Option<(u32, u32)>>>| {
+        (0..cols_used).all(|col| {
+            (0..used).all(|e| {
+                let slots = &chain[col][e * cs..(e + 1) * cs];
+                let id = want(col, e);
+                (0..cs as u32).all(|j| slots.iter().any(|s| *s == Some((id, j))))
+            })
+        })
+    };
+    let mut cycles = 0u64;
+    while !holds(&chain) {
+        for (col, slots) in chain.iter_mut().enumerate() {
+            // Two-phase: every slot takes the value of the one below it, the bottom the port.
+            for i in (1..slots.len()).rev() {
+                slots[i] = slots[i - 1];
+            }
+            slots[0] = feed(col, cycles as usize);
+        }
+        cycles += 1;
+    }
+    let ids = (0..cols_used).map(|col| (0..used).map(|e| want(col, e)).collect()).collect();
+    (cycles, ids)
+}
+
+/// A weight-stationary fold, written once for both WS passes in chain coordinates: `d` is
+/// the distance of a partial-sum chain from the edge the stream enters at, `s` the position
+/// along the partial-sum chain (0 where partial sums are injected).
+///
+/// - forward: partial-sum chains are rows (`d` = rows above the bottom, `s` = column), streams
+///   run up the columns;
+/// - backward-data: partial-sum chains are columns (`d` = column, `s` = row from the top),
+///   streams run right along the rows.
+///
+/// `psums` is the output buffer (`out_rows x out_cols`), read as partial sums enter and
+/// written as they leave.
+pub fn ws_fold(ctx: &TickCtx, fold: &Fold, psums: &mut [Accumulator]) -> FoldTick {
+    let (r, c) = (ctx.rows, ctx.cols);
+    let geo = &ctx.geo;
+    let forward = geo.pass == Pass::Forward;
+    // Chains, their length, used chains, used positions [s0, s0 + s_used).
+    let (n_chains, len, a_used, s0, s_used) = if forward {
+        (r, c, fold.rows_used, 0, fold.cols_used)
+    } else {
+        (c, r, fold.cols_used, r - fold.rows_used, fold.rows_used)
+    };
+    let t_len = fold.stream_len;
+    let out_cols = geo.out_cols;
+    // Output row (X lane) of chain d, reduction group of position s.
+    let out_row = |d: usize| if forward { fold.row0 + (a_used - 1 - d) } else { fold.col0 + d };
+    let group_q = |s: usize| if forward { fold.col0 + (s - s0) } else { fold.row0 + (s - s0) };
+    let phys = |d: usize, s: usize| if forward { (r - 1 - d) * c + s } else { s * c + d };
+
+    // Stationary load through E0/M0 (physical columns, bottom up).
+    let (load, ids) = if forward {
+        load_stationary(r, fold.cols_used, fold.rows_used, geo.x_chunks, |col, e| {
+            ctx.x_id(fold.row0 + (fold.rows_used - 1 - e), fold.col0 + col)
+        })
+    } else {
+        load_stationary(r, fold.cols_used, fold.rows_used, geo.x_chunks, |col, e| {
+            ctx.x_id(fold.col0 + col, fold.row0 + (fold.rows_used - 1 - e))
+        })
+    };
+    let mut st: Vec<Option<u32>> = vec![None; n_chains * len];
+    for d in 0..a_used {
+        for s in s0..s0 + s_used {
+            // Back to physical column / height above the bottom.
+            let (col, e) = if forward { (s, d) } else { (d, r - 1 - s) };
+            st[d * len + s] = Some(ids[col][e]);
+        }
+    }
+
+    // Streaming.
+    let p = geo.beat_cycles();
+    let (cs, ct) = (geo.x_chunks, geo.y_chunks);
+    let mut v: Vec<Option<StreamReg>> = vec![None; n_chains * len];
+    let mut psum_in: Vec<Option<(u32, Accumulator)>> = vec![None; n_chains * len];
+    let mut psum_out: Vec<Option<(u32, Accumulator)>> = vec![None; n_chains * len];
+    let mut prod = vec![(0i64, 0i32); n_chains * len];
+    let mut busy = vec![0u64; r * c];
+    let mut collected = 0usize;
+    let mut cycles = 0u64;
+    let mut beat = 0i64;
+    while collected < a_used * t_len {
+        // Beat boundary, two-phase: the new registers come from the old ones.
+        let mut v_next = vec![None; n_chains * len];
+        let mut in_next: Vec<Option<(u32, Accumulator)>> = vec![None; n_chains * len];
+        for d in 0..n_chains {
+            for s in 0..len {
+                v_next[d * len + s] = if d == 0 {
+                    // The stream feeder at position s: element b = beat - s.
+                    let b = beat - s as i64;
+                    (s >= s0 && s < s0 + s_used && b >= 0 && (b as usize) < t_len)
+                        .then(|| StreamReg { id: ctx.y_id(b as usize, group_q(s)), tag: b as u32 })
+                } else {
+                    v[(d - 1) * len + s]
+                };
+                in_next[d * len + s] = if s == 0 {
+                    // The partial-sum feeder of chain d: element b = beat - d.
+                    let b = beat - d as i64;
+                    (d < a_used && b >= 0 && (b as usize) < t_len).then(|| {
+                        let b = b as usize;
+                        let acc = if fold.first_of_reduction {
+                            Accumulator::new(ctx.acc_kind)
+                        } else {
+                            psums[out_row(d) * out_cols + b].clone()
+                        };
+                        (b as u32, acc)
+                    })
+                } else {
+                    psum_out[d * len + s - 1].take()
+                };
+            }
+        }
+        v = v_next;
+        psum_in = in_next;
+        // The p cycles of the beat: chunk pass (k, j) in cycle k * c_s + j in every cell that
+        // holds a stationary group, a streaming group and a partial sum.
+        for phi in 0..p {
+            let (k, j) = ((phi / cs as u64) as u32, (phi % cs as u64) as u32);
+            for i in 0..n_chains * len {
+                if let (Some(sid), Some(sr), Some(_)) = (st[i], v[i], &psum_in[i]) {
+                    if let Some((xs, ys)) = ctx.operands {
+                        prod[i].0 +=
+                            (chunk_dot(xs.plane(sid, j), ys.plane(sr.id, k)) as i64) << pass_shift(cs, ct, j, k);
+                    }
+                    busy[phys(i / len, i % len)] += 1;
+                }
+            }
+            cycles += 1;
+        }
+        // End of the beat: the exponent adder and the accumulator; idle cells pass the partial
+        // sum on unchanged.
+        for i in 0..n_chains * len {
+            if let Some((tag, mut acc)) = psum_in[i].take() {
+                if let (Some(sid), Some(sr)) = (st[i], v[i]) {
+                    debug_assert_eq!(sr.tag, tag, "stream and partial sum out of step");
+                    if let Some((xs, ys)) = ctx.operands {
+                        let e = product_exp(xs.exp(sid), xs.format(), ys.exp(sr.id), ys.format());
+                        acc.add_product(prod[i].0, e);
+                    }
+                    prod[i] = (0, 0);
+                }
+                psum_out[i] = Some((tag, acc));
+            }
+        }
+        // The output buffer latches what leaves the far end of each chain.
+        for d in 0..a_used {
+            if let Some((b, acc)) = psum_out[d * len + len - 1].take() {
+                psums[out_row(d) * out_cols + b as usize] = acc;
+                collected += 1;
+            }
+        }
+        beat += 1;
+    }
+    FoldTick { phases: PhaseCycles { load, stream: cycles, drain: 0 }, busy }
+}
+
+/// An output-stationary (backward-weight) fold: A groups up the columns (E0/M0), dO groups
+/// right along the rows (E1/M1), accumulation in the cells, then the results shift out along
+/// the rows (Y1), one hop per cycle. Writes final results into `psums`.
+pub fn os_fold(ctx: &TickCtx, fold: &Fold, psums: &mut [Accumulator]) -> FoldTick {
+    let (r, c) = (ctx.rows, ctx.cols);
+    let geo = &ctx.geo;
+    let (ru, cu, t_len) = (fold.rows_used, fold.cols_used, fold.stream_len);
+    // Cells indexed [e][col], e = rows above the bottom edge.
+    let idx = |e: usize, col: usize| e * c + col;
+    let phys = |e: usize, col: usize| (r - 1 - e) * c + col;
+    let p = geo.beat_cycles();
+    let (cs, ct) = (geo.x_chunks, geo.y_chunks);
+    let mut v: Vec<Option<StreamReg>> = vec![None; r * c]; // A, from below
+    let mut h: Vec<Option<StreamReg>> = vec![None; r * c]; // dO, from the left
+    let mut acc: Vec<Accumulator> = (0..r * c).map(|_| Accumulator::new(ctx.acc_kind)).collect();
+    let mut prod = vec![0i64; r * c];
+    let mut busy = vec![0u64; r * c];
+    let mut done = 0usize;
+    let mut cycles = 0u64;
+    let mut beat = 0i64;
+    while done < ru * cu * t_len {
+        let mut v_next = vec![None; r * c];
+        let mut h_next = vec![None; r * c];
+        for e in 0..r {
+            for col in 0..c {
+                v_next[idx(e, col)] = if e == 0 {
+                    let bg = beat - col as i64;
+                    (col < cu && bg >= 0 && (bg as usize) < t_len)
+                        .then(|| StreamReg { id: ctx.y_id(fold.col0 + col, bg as usize), tag: bg as u32 })
+                } else {
+                    v[idx(e - 1, col)]
+                };
+                h_next[idx(e, col)] = if col == 0 {
+                    let bg = beat - e as i64;
+                    (e < ru && bg >= 0 && (bg as usize) < t_len)
+                        .then(|| StreamReg { id: ctx.x_id(fold.row0 + (ru - 1 - e), bg as usize), tag: bg as u32 })
+                } else {
+                    h[idx(e, col - 1)]
+                };
+            }
+        }
+        v = v_next;
+        h = h_next;
+        for phi in 0..p {
+            let (k, j) = ((phi / cs as u64) as u32, (phi % cs as u64) as u32);
+            for e in 0..ru {
+                for col in 0..cu {
+                    let i = idx(e, col);
+                    if let (Some(a), Some(d)) = (v[i], h[i]) {
+                        debug_assert_eq!(a.tag, d.tag, "A and dO out of step");
+                        if let Some((xs, ys)) = ctx.operands {
+                            prod[i] +=
+                                (chunk_dot(xs.plane(d.id, j), ys.plane(a.id, k)) as i64) << pass_shift(cs, ct, j, k);
+                        }
+                        busy[phys(e, col)] += 1;
+                    }
+                }
+            }
+            cycles += 1;
+        }
+        for e in 0..ru {
+            for col in 0..cu {
+                let i = idx(e, col);
+                if let (Some(a), Some(d)) = (v[i], h[i]) {
+                    if let Some((xs, ys)) = ctx.operands {
+                        acc[i].add_product(prod[i], product_exp(xs.exp(d.id), xs.format(), ys.exp(a.id), ys.format()));
+                    }
+                    prod[i] = 0;
+                    done += 1;
+                }
+            }
+        }
+        beat += 1;
+    }
+    // Drain: each row's results shift right one cell per cycle; the right edge hands them to
+    // the output buffer.
+    let mut chain: Vec<Option<(usize, Accumulator)>> =
+        (0..r * c).map(|i| (i / c < ru && i % c < cu).then(|| (i % c, acc[i].clone()))).collect();
+    let mut drained = 0usize;
+    let mut drain = 0u64;
+    while drained < ru * cu {
+        for e in 0..ru {
+            if let Some((col, a)) = chain[idx(e, c - 1)].take() {
+                psums[(fold.row0 + ru - 1 - e) * geo.out_cols + fold.col0 + col] = a;
+                drained += 1;
+            }
+            for col in (1..c).rev() {
+                chain[idx(e, col)] = chain[idx(e, col - 1)].take();
+            }
+        }
+        drain += 1;
+    }
+    FoldTick { phases: PhaseCycles { load: 0, stream: cycles, drain }, busy }
+}

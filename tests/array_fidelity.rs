@@ -1,0 +1,162 @@
+//! The core guarantee of the array model (DESIGN §7): the tick-level model and the fold-level
+//! closed forms give identical cycle counts, identical per-cell busy cycles and identical
+//! output bits, and those bits equal the reference loop, for random shapes, precisions,
+//! roundings, accumulators, array sizes, passes and schedule options.
+
+use fastbfp::array::{plan_folds, run_array, ArrayConfig, Fidelity, GemmGeometry};
+use fastbfp::bfp::{ExpBase, LfsrParams, Rounding};
+use fastbfp::fmac::AccumulatorKind;
+use fastbfp::gemm::{quantize_operands, reference_gemm, GemmOperands, GemmSpec, OperandSpec, Pass};
+use proptest::prelude::*;
+
+fn bits(v: &[f32]) -> Vec<u32> {
+    v.iter().map(|x| x.to_bits()).collect()
+}
+
+#[derive(Debug, Clone)]
+struct Case {
+    spec: GemmSpec,
+    cfg: ArrayConfig,
+    x: (Vec<f32>, usize, usize),
+    y: (Vec<f32>, usize, usize),
+}
+
+fn case() -> impl Strategy<Value = Case> {
+    let array = prop::sample::select(vec![(1usize, 1usize), (1, 5), (4, 1), (4, 4), (8, 16), (3, 7)]);
+    let opts = (array, any::<bool>(), any::<bool>());
+    let fmt = (
+        prop::sample::select(vec![1usize, 2, 4, 5, 8, 16]),
+        2u32..=8,
+        2u32..=8,
+        prop::sample::select(Rounding::ALL.to_vec()),
+        prop::sample::select(Rounding::ALL.to_vec()),
+        prop::sample::select(vec![AccumulatorKind::Fp32, AccumulatorKind::Exact]),
+        prop::sample::select(Pass::ALL.to_vec()),
+        any::<u16>(),
+    );
+    (opts, fmt).prop_flat_map(|(((ar, ac), shadow, dbuf), (g, mx, my, rx, ry, acc, pass, seed))| {
+        let spec = GemmSpec {
+            pass,
+            group: g,
+            exp_bits: 8,
+            exp_base: ExpBase::PerTensor,
+            x: OperandSpec { mantissa_bits: mx, rounding: rx },
+            y: OperandSpec { mantissa_bits: my, rounding: ry },
+            accumulator: acc,
+            lfsr: LfsrParams::new(0xB400, seed, 8).unwrap(),
+        };
+        let cfg = ArrayConfig { rows: ar, cols: ac, shadow_stationary: shadow, double_buffered_accumulators: dbuf };
+        // 1 to 3 folds along every array dimension; sizes not multiples of g.
+        let (r_folds, c_folds) = (1usize..=3, 1usize..=3);
+        (Just(spec), Just(cfg), r_folds, c_folds, 1usize..=6, 0usize..3).prop_flat_map(
+            move |(spec, cfg, rf, cf, t, extra)| {
+                let (rows, cols, g) = (cfg.rows, cfg.cols, spec.group);
+                // Output rows/cols and reduction length for the pass, so the folds land as asked.
+                let span = |folds: usize, width: usize| (folds - 1) * width + 1 + extra.min(width - 1);
+                let (xs, ys) = match spec.pass {
+                    // rows = N lanes, cols = K groups, stream = B
+                    Pass::Forward => {
+                        let (n, k) = (span(rf, rows), span(cf, cols) * g - extra.min(g - 1));
+                        ((n, k), (k, t))
+                    }
+                    // rows = N groups, cols = K lanes, stream = B
+                    Pass::BackwardData => {
+                        let (n, k) = (span(rf, rows) * g - extra.min(g - 1), span(cf, cols));
+                        ((n, k), (n, t))
+                    }
+                    // rows = N lanes, cols = K lanes, stream = B groups
+                    Pass::BackwardWeight => {
+                        let (n, k, b) = (span(rf, rows), span(cf, cols), t * g - extra.min(g - 1));
+                        ((n, b), (k, b))
+                    }
+                };
+                let vals = |n: usize| prop::collection::vec(prop_oneof![4 => -4.0f32..4.0, 1 => Just(0.0f32)], n);
+                (Just(spec), Just(cfg), vals(xs.0 * xs.1), vals(ys.0 * ys.1))
+                    .prop_map(move |(spec, cfg, xv, yv)| Case { spec, cfg, x: (xv, xs.0, xs.1), y: (yv, ys.0, ys.1) })
+            },
+        )
+    })
+}
+
+fn ops(c: &Case) -> GemmOperands {
+    quantize_operands(&c.spec, (&c.x.0, c.x.1, c.x.2), (&c.y.0, c.y.1, c.y.2), 0).unwrap()
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 300, ..ProptestConfig::default() })]
+
+    #[test]
+    fn tick_and_fold_fidelities_agree(c in case()) {
+        let o = ops(&c);
+        let geo = GemmGeometry::of(&o);
+        let tick = run_array(&geo, Some(&o), &c.cfg, Fidelity::Cycle);
+        let fold = run_array(&geo, Some(&o), &c.cfg, Fidelity::Fold);
+        prop_assert_eq!(tick.cycles, fold.cycles);
+        prop_assert_eq!(&tick.folds, &fold.folds);
+        prop_assert_eq!(&tick.busy, &fold.busy);
+        let want = bits(&reference_gemm(&o));
+        prop_assert_eq!(bits(tick.out.as_ref().unwrap()), want.clone());
+        prop_assert_eq!(bits(fold.out.as_ref().unwrap()), want);
+        // Timing does not depend on the numbers.
+        let timing_only = run_array(&geo, None, &c.cfg, Fidelity::Cycle);
+        prop_assert_eq!(timing_only.cycles, tick.cycles);
+    }
+}
+
+/// A small table of hand-derived cases (DESIGN §7 anchor and its variants; see docs/timing.md).
+#[test]
+fn closed_forms_on_a_table_of_small_cases() {
+    // (pass, array r x c, out rows, out cols, reduction groups, c_x, c_y, expected cycles without overlap)
+    let cfg = |r, c| ArrayConfig { rows: r, cols: c, shadow_stationary: false, double_buffered_accumulators: false };
+    let cases: &[(Pass, (usize, usize), usize, usize, usize, u32, u32, u64)] = &[
+        // One forward fold on a full 4x4 array, T = 10, p = 4: load 4*2 + 4*(10+4+4-2) = 8 + 64.
+        (Pass::Forward, (4, 4), 4, 10, 4, 2, 2, 8 + 64),
+        // Two row tiles x two K tiles, p = 1: each fold 4*1 + (5 + 4 + 4 - 2) = 15; four folds.
+        (Pass::Forward, (4, 4), 8, 5, 8, 1, 1, 4 * 15),
+        // Partial fold: 3 rows, 2 groups used on 4x4, T = 1, p = 2 (c_x 2, c_y 1): 3*2 + 2*(1+3+4-2).
+        (Pass::Forward, (4, 4), 3, 1, 2, 2, 1, 6 + 12),
+        // Backward-data: 2 K lanes used, 3 N groups on 4x4, T = 2, p = 1: load 3 + (2 + 2 + 4 - 2).
+        (Pass::BackwardData, (4, 4), 2, 2, 3, 1, 1, 3 + 6),
+        // Backward-weight: 2x3 outputs on 4x4, 5 B groups, p = 4: 4*(5+2+3-2) + drain 4.
+        (Pass::BackwardWeight, (4, 4), 2, 3, 5, 2, 2, 32 + 4),
+    ];
+    for &(pass, (r, c), out_rows, out_cols, nq, cx, cy, want) in cases {
+        let geo = GemmGeometry { pass, out_rows, out_cols, reduction_groups: nq, x_chunks: cx, y_chunks: cy };
+        let tick = run_array(&geo, None, &cfg(r, c), Fidelity::Cycle);
+        let fold = run_array(&geo, None, &cfg(r, c), Fidelity::Fold);
+        assert_eq!(tick.cycles, want, "{pass:?} tick");
+        assert_eq!(fold.cycles, want, "{pass:?} fold");
+    }
+}
+
+#[test]
+fn precision_scaling_two_bit_takes_a_quarter_of_the_streaming() {
+    for pass in Pass::ALL {
+        let geo = |c| GemmGeometry { pass, out_rows: 64, out_cols: 96, reduction_groups: 40, x_chunks: c, y_chunks: c };
+        let cfg = ArrayConfig { rows: 16, cols: 16, shadow_stationary: true, double_buffered_accumulators: true };
+        let s2 = run_array(&geo(1), None, &cfg, Fidelity::Cycle).breakdown.stream_cycles;
+        let s4 = run_array(&geo(2), None, &cfg, Fidelity::Cycle).breakdown.stream_cycles;
+        assert_eq!(s4, 4 * s2, "{pass:?}");
+    }
+}
+
+#[test]
+fn shadow_loading_hides_loads_behind_streaming() {
+    let geo = GemmGeometry {
+        pass: Pass::Forward,
+        out_rows: 32,
+        out_cols: 64,
+        reduction_groups: 32,
+        x_chunks: 2,
+        y_chunks: 2,
+    };
+    let plain = ArrayConfig { rows: 8, cols: 8, shadow_stationary: false, double_buffered_accumulators: false };
+    let shadow = ArrayConfig { shadow_stationary: true, ..plain };
+    let a = run_array(&geo, None, &plain, Fidelity::Cycle);
+    let b = run_array(&geo, None, &shadow, Fidelity::Cycle);
+    let folds = plan_folds(&geo, 8, 8).len() as u64;
+    // Without shadows every load is exposed; with them only the first.
+    assert_eq!(a.breakdown.load_cycles, folds * 8 * 2);
+    assert_eq!(b.breakdown.load_cycles, 8 * 2);
+    assert_eq!(a.cycles - b.cycles, (folds - 1) * 8 * 2);
+}
