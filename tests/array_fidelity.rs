@@ -108,7 +108,8 @@ proptest! {
 fn closed_forms_on_a_table_of_small_cases() {
     // (pass, array r x c, out rows, out cols, reduction groups, c_x, c_y, expected cycles without overlap)
     let cfg = |r, c| ArrayConfig { rows: r, cols: c, shadow_stationary: false, double_buffered_accumulators: false };
-    let cases: &[(Pass, (usize, usize), usize, usize, usize, u32, u32, u64)] = &[
+    type Row = (Pass, (usize, usize), usize, usize, usize, u32, u32, u64);
+    let cases: &[Row] = &[
         // One forward fold on a full 4x4 array, T = 10, p = 4: load 4*2 + 4*(10+4+4-2) = 8 + 64.
         (Pass::Forward, (4, 4), 4, 10, 4, 2, 2, 8 + 64),
         // Two row tiles x two K tiles, p = 1: each fold 4*1 + (5 + 4 + 4 - 2) = 15; four folds.

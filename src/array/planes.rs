@@ -7,6 +7,10 @@ use crate::fmac::{split_planes, GroupOperand};
 /// A converted operand split into chunk planes, indexed like its [`BfpMatrix`].
 pub struct PlaneStore<'a> {
     bm: &'a BfpMatrix,
+    /// Group size `g`.
+    g: usize,
+    /// Planes per group `c`.
+    c: usize,
     /// Signed chunks `[group][plane][lane]`, groups in job order.
     planes: Vec<i8>,
 }
@@ -20,7 +24,7 @@ impl<'a> PlaneStore<'a> {
             let op = GroupOperand { exp: bm.exps[gi], mants: &bm.mants[gi * g..(gi + 1) * g], format: bm.format };
             split_planes(&op, chunk);
         }
-        Self { bm, planes }
+        Self { bm, g, c, planes }
     }
     /// The operand's format.
     pub fn format(&self) -> BfpFormat {
@@ -39,8 +43,7 @@ impl<'a> PlaneStore<'a> {
     /// Plane `j` of group `id`: `g` signed chunks.
     #[inline]
     pub fn plane(&self, id: u32, j: u32) -> &[i8] {
-        let (g, c) = (self.bm.format.group(), self.bm.format.chunks() as usize);
-        let at = (id as usize * c + j as usize) * g;
-        &self.planes[at..at + g]
+        let at = (id as usize * self.c + j as usize) * self.g;
+        &self.planes[at..at + self.g]
     }
 }

@@ -77,7 +77,7 @@ fn load_stationary(
             (0..used).all(|e| {
                 let slots = &chain[col][e * cs..(e + 1) * cs];
                 let id = want(col, e);
-                (0..cs as u32).all(|j| slots.iter().any(|s| *s == Some((id, j))))
+                (0..cs as u32).all(|j| slots.contains(&Some((id, j))))
             })
         })
     };
@@ -154,21 +154,23 @@ pub fn ws_fold(ctx: &TickCtx, fold: &Fold, psums: &mut [Accumulator]) -> FoldTic
     let mut collected = 0usize;
     let mut cycles = 0u64;
     let mut beat = 0i64;
+    let mut v_next: Vec<Option<StreamReg>> = vec![None; n_chains * len];
+    let mut in_next: Vec<Option<(u32, Accumulator)>> = vec![None; n_chains * len];
+    let mut active: Vec<(usize, u32, u32)> = Vec::with_capacity(n_chains * len);
     while collected < a_used * t_len {
         // Beat boundary, two-phase: the new registers come from the old ones.
-        let mut v_next = vec![None; n_chains * len];
-        let mut in_next: Vec<Option<(u32, Accumulator)>> = vec![None; n_chains * len];
         for d in 0..n_chains {
             for s in 0..len {
-                v_next[d * len + s] = if d == 0 {
+                let i = d * len + s;
+                v_next[i] = if d == 0 {
                     // The stream feeder at position s: element b = beat - s.
                     let b = beat - s as i64;
                     (s >= s0 && s < s0 + s_used && b >= 0 && (b as usize) < t_len)
                         .then(|| StreamReg { id: ctx.y_id(b as usize, group_q(s)), tag: b as u32 })
                 } else {
-                    v[(d - 1) * len + s]
+                    v[i - len]
                 };
-                in_next[d * len + s] = if s == 0 {
+                in_next[i] = if s == 0 {
                     // The partial-sum feeder of chain d: element b = beat - d.
                     let b = beat - d as i64;
                     (d < a_used && b >= 0 && (b as usize) < t_len).then(|| {
@@ -181,33 +183,39 @@ pub fn ws_fold(ctx: &TickCtx, fold: &Fold, psums: &mut [Accumulator]) -> FoldTic
                         (b as u32, acc)
                     })
                 } else {
-                    psum_out[d * len + s - 1].take()
+                    psum_out[i - 1].take()
                 };
             }
         }
-        v = v_next;
-        psum_in = in_next;
-        // The p cycles of the beat: chunk pass (k, j) in cycle k * c_s + j in every cell that
-        // holds a stationary group, a streaming group and a partial sum.
+        std::mem::swap(&mut v, &mut v_next);
+        std::mem::swap(&mut psum_in, &mut in_next);
+        // The cells that hold a stationary group, a streaming group and a partial sum this beat.
+        active.clear();
+        for i in 0..n_chains * len {
+            if let (Some(sid), Some(sr), Some((tag, _))) = (st[i], v[i], &psum_in[i]) {
+                debug_assert_eq!(sr.tag, *tag, "stream and partial sum out of step");
+                active.push((i, sid, sr.id));
+            }
+        }
+        // The p cycles of the beat: chunk pass (k, j) in cycle k * c_s + j of every active cell.
         for phi in 0..p {
             let (k, j) = ((phi / cs as u64) as u32, (phi % cs as u64) as u32);
-            for i in 0..n_chains * len {
-                if let (Some(sid), Some(sr), Some(_)) = (st[i], v[i], &psum_in[i]) {
-                    if let Some((xs, ys)) = ctx.operands {
-                        prod[i].0 +=
-                            (chunk_dot(xs.plane(sid, j), ys.plane(sr.id, k)) as i64) << pass_shift(cs, ct, j, k);
-                    }
-                    busy[phys(i / len, i % len)] += 1;
+            if let Some((xs, ys)) = ctx.operands {
+                let shift = pass_shift(cs, ct, j, k);
+                for &(i, sid, tid) in &active {
+                    prod[i].0 += (chunk_dot(xs.plane(sid, j), ys.plane(tid, k)) as i64) << shift;
                 }
             }
             cycles += 1;
+        }
+        for &(i, _, _) in &active {
+            busy[phys(i / len, i % len)] += p;
         }
         // End of the beat: the exponent adder and the accumulator; idle cells pass the partial
         // sum on unchanged.
         for i in 0..n_chains * len {
             if let Some((tag, mut acc)) = psum_in[i].take() {
                 if let (Some(sid), Some(sr)) = (st[i], v[i]) {
-                    debug_assert_eq!(sr.tag, tag, "stream and partial sum out of step");
                     if let Some((xs, ys)) = ctx.operands {
                         let e = product_exp(xs.exp(sid), xs.format(), ys.exp(sr.id), ys.format());
                         acc.add_product(prod[i].0, e);
@@ -249,9 +257,10 @@ pub fn os_fold(ctx: &TickCtx, fold: &Fold, psums: &mut [Accumulator]) -> FoldTic
     let mut done = 0usize;
     let mut cycles = 0u64;
     let mut beat = 0i64;
+    let mut v_next: Vec<Option<StreamReg>> = vec![None; r * c];
+    let mut h_next: Vec<Option<StreamReg>> = vec![None; r * c];
+    let mut active: Vec<(usize, u32, u32)> = Vec::with_capacity(r * c);
     while done < ru * cu * t_len {
-        let mut v_next = vec![None; r * c];
-        let mut h_next = vec![None; r * c];
         for e in 0..r {
             for col in 0..c {
                 v_next[idx(e, col)] = if e == 0 {
@@ -270,36 +279,35 @@ pub fn os_fold(ctx: &TickCtx, fold: &Fold, psums: &mut [Accumulator]) -> FoldTic
                 };
             }
         }
-        v = v_next;
-        h = h_next;
-        for phi in 0..p {
-            let (k, j) = ((phi / cs as u64) as u32, (phi % cs as u64) as u32);
-            for e in 0..ru {
-                for col in 0..cu {
-                    let i = idx(e, col);
-                    if let (Some(a), Some(d)) = (v[i], h[i]) {
-                        debug_assert_eq!(a.tag, d.tag, "A and dO out of step");
-                        if let Some((xs, ys)) = ctx.operands {
-                            prod[i] +=
-                                (chunk_dot(xs.plane(d.id, j), ys.plane(a.id, k)) as i64) << pass_shift(cs, ct, j, k);
-                        }
-                        busy[phys(e, col)] += 1;
-                    }
-                }
-            }
-            cycles += 1;
-        }
+        std::mem::swap(&mut v, &mut v_next);
+        std::mem::swap(&mut h, &mut h_next);
+        active.clear();
         for e in 0..ru {
             for col in 0..cu {
                 let i = idx(e, col);
                 if let (Some(a), Some(d)) = (v[i], h[i]) {
-                    if let Some((xs, ys)) = ctx.operands {
-                        acc[i].add_product(prod[i], product_exp(xs.exp(d.id), xs.format(), ys.exp(a.id), ys.format()));
-                    }
-                    prod[i] = 0;
-                    done += 1;
+                    debug_assert_eq!(a.tag, d.tag, "A and dO out of step");
+                    active.push((i, d.id, a.id));
                 }
             }
+        }
+        for phi in 0..p {
+            let (k, j) = ((phi / cs as u64) as u32, (phi % cs as u64) as u32);
+            if let Some((xs, ys)) = ctx.operands {
+                let shift = pass_shift(cs, ct, j, k);
+                for &(i, did, aid) in &active {
+                    prod[i] += (chunk_dot(xs.plane(did, j), ys.plane(aid, k)) as i64) << shift;
+                }
+            }
+            cycles += 1;
+        }
+        for &(i, did, aid) in &active {
+            busy[phys(i / c, i % c)] += p;
+            if let Some((xs, ys)) = ctx.operands {
+                acc[i].add_product(prod[i], product_exp(xs.exp(did), xs.format(), ys.exp(aid), ys.format()));
+            }
+            prod[i] = 0;
+            done += 1;
         }
         beat += 1;
     }

@@ -1,0 +1,69 @@
+//! Tick-level and fold-level array speed: `cargo run --release --example bench_array`.
+//! Prints cell-cycles per second of the tick model on a 32x32 array streaming 512 groups
+//! (forward, m = 4/4, numerics on and off) and the fold model's time for a 4096^3 GEMM
+//! without numerics.
+
+use std::time::Instant;
+
+use fastbfp::array::{run_array, ArrayConfig, Fidelity, GemmGeometry};
+use fastbfp::bfp::{ExpBase, LfsrParams, Rounding};
+use fastbfp::fmac::AccumulatorKind;
+use fastbfp::gemm::{quantize_operands, GemmSpec, OperandSpec, Pass};
+
+fn main() {
+    let cfg = ArrayConfig { rows: 32, cols: 32, shadow_stationary: true, double_buffered_accumulators: true };
+    for pass in Pass::ALL {
+        let (n, k, b) = (32usize, 32 * 16, 512usize);
+        let spec = GemmSpec {
+            pass,
+            group: 16,
+            exp_bits: 8,
+            exp_base: ExpBase::PerTensor,
+            x: OperandSpec { mantissa_bits: 4, rounding: Rounding::Nearest },
+            y: OperandSpec { mantissa_bits: 4, rounding: Rounding::Nearest },
+            accumulator: AccumulatorKind::Fp32,
+            lfsr: LfsrParams::default(),
+        };
+        // One full fold of 512 stream elements per pass.
+        let ((xr, xc), (yr, yc)) = match pass {
+            Pass::Forward => ((n, k), (k, b)),
+            Pass::BackwardData => ((32 * 16, 32), (32 * 16, b)),
+            Pass::BackwardWeight => ((32, 512 * 16), (32, 512 * 16)),
+        };
+        let x: Vec<f32> = (0..xr * xc).map(|i| ((i * 7919 % 1000) as f32 - 500.0) / 100.0).collect();
+        let y: Vec<f32> = (0..yr * yc).map(|i| ((i * 104729 % 1000) as f32 - 500.0) / 100.0).collect();
+        let ops = quantize_operands(&spec, (&x, xr, xc), (&y, yr, yc), 0).unwrap();
+        let geo = GemmGeometry::of(&ops);
+        for numerics in [true, false] {
+            // Best of three runs.
+            let mut s = f64::INFINITY;
+            let mut run = None;
+            for _ in 0..3 {
+                let t = Instant::now();
+                run = Some(run_array(&geo, numerics.then_some(&ops), &cfg, Fidelity::Cycle));
+                s = s.min(t.elapsed().as_secs_f64());
+            }
+            let run = run.unwrap();
+            let cell_cycles = run.cycles as f64 * 1024.0;
+            println!(
+                "tick {:<16} numerics {:<5} cycles {:>8}  {:>8.3} s  {:>7.1} M cell-cycles/s",
+                pass.name(),
+                numerics,
+                run.cycles,
+                s,
+                cell_cycles / s / 1e6
+            );
+        }
+    }
+    let geo = GemmGeometry {
+        pass: Pass::Forward,
+        out_rows: 4096,
+        out_cols: 4096,
+        reduction_groups: 4096 / 16,
+        x_chunks: 2,
+        y_chunks: 2,
+    };
+    let t = Instant::now();
+    let run = run_array(&geo, None, &cfg, Fidelity::Fold);
+    println!("fold forward 4096^3 no numerics: {} cycles, {} folds, {:.2} ms", run.cycles, run.folds.len(), t.elapsed().as_secs_f64() * 1e3);
+}

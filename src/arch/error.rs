@@ -1,0 +1,239 @@
+//! Errors from loading an arch file or a technology table. Every message starts with
+//! `file:line:column:`, names the field by its path (`array.rows`) and says what is allowed;
+//! RON's own syntax and schema errors are reworded in the same style.
+
+use std::fmt::Write as _;
+use std::path::{Path, PathBuf};
+
+use super::locate::Locator;
+
+/// Why an arch file (or the technology table it names) could not be used.
+///
+/// The `Display` text is the whole message (it does not rely on `source()` chains), so
+/// `anyhow`'s `{:#}` prints each fact once.
+#[derive(Debug, thiserror::Error)]
+pub enum ArchError {
+    /// The file could not be read.
+    #[error("{}: cannot read: {error}", path.display())]
+    Io {
+        /// The path as given.
+        path: PathBuf,
+        /// The operating system's error.
+        error: std::io::Error,
+    },
+    /// RON syntax, an unknown or missing field, or a value of the wrong type.
+    #[error("{}:{line}:{col}: {message}", file.display())]
+    Parse {
+        /// The file.
+        file: PathBuf,
+        /// 1-based line.
+        line: usize,
+        /// 1-based column, in characters.
+        col: usize,
+        /// Path of the field concerned (`array.cell`), empty for the top level.
+        field: String,
+        /// The message after `file:line:col: `.
+        message: String,
+    },
+    /// A value outside its allowed range.
+    #[error("{}:{line}:{col}: {field} = {value} is out of range: allowed {allowed}", file.display())]
+    OutOfRange {
+        /// The file.
+        file: PathBuf,
+        /// 1-based line.
+        line: usize,
+        /// 1-based column, in characters.
+        col: usize,
+        /// Path of the field (`array.rows`).
+        field: String,
+        /// The value given.
+        value: String,
+        /// The allowed values, e.g. `1..=4096`.
+        allowed: String,
+    },
+    /// The technology table named by `tech` is missing or invalid.
+    #[error(
+        "{}:{line}:{col}: tech = {value:?} cannot be loaded; allowed: the path of a valid technology \
+         table (RON), relative to this arch file: {inner}",
+        file.display()
+    )]
+    Tech {
+        /// The arch file.
+        file: PathBuf,
+        /// 1-based line of the `tech` value.
+        line: usize,
+        /// 1-based column of the `tech` value.
+        col: usize,
+        /// The path as written.
+        value: String,
+        /// What went wrong with the table (its own file, line and column).
+        inner: Box<ArchError>,
+    },
+}
+
+impl ArchError {
+    /// The field path the error concerns (`array.rows`), if any.
+    pub fn field(&self) -> Option<&str> {
+        match self {
+            ArchError::Io { .. } => None,
+            ArchError::Parse { field, .. } | ArchError::OutOfRange { field, .. } => Some(field),
+            ArchError::Tech { .. } => Some("tech"),
+        }
+    }
+
+    /// Line and column of the error in its file, if it has one.
+    pub fn position(&self) -> Option<(usize, usize)> {
+        match self {
+            ArchError::Io { .. } => None,
+            ArchError::Parse { line, col, .. }
+            | ArchError::OutOfRange { line, col, .. }
+            | ArchError::Tech { line, col, .. } => Some((*line, *col)),
+        }
+    }
+}
+
+/// Builds errors for one file, locating field paths in its text on demand.
+pub(crate) struct Reporter<'a> {
+    file: &'a Path,
+    text: &'a str,
+    locator: std::cell::OnceCell<Locator>,
+    allowed: fn(&str) -> Option<String>,
+}
+
+impl<'a> Reporter<'a> {
+    /// A reporter for `text`, read from `file`; `allowed` describes a field's allowed values.
+    pub(crate) fn new(file: &'a Path, text: &'a str, allowed: fn(&str) -> Option<String>) -> Self {
+        Self { file, text, locator: std::cell::OnceCell::new(), allowed }
+    }
+
+    fn locator(&self) -> &Locator {
+        self.locator.get_or_init(|| Locator::new(self.text))
+    }
+
+    /// Position of `path`'s value (or of its nearest enclosing field).
+    pub(crate) fn pos(&self, path: &str) -> (usize, usize) {
+        self.locator().value_pos(path)
+    }
+
+    /// `path = value is out of range: allowed ...`.
+    pub(crate) fn out_of_range(&self, path: &str, value: impl ToString, allowed: impl ToString) -> ArchError {
+        let (line, col) = self.pos(path);
+        ArchError::OutOfRange {
+            file: self.file.to_path_buf(),
+            line,
+            col,
+            field: path.to_string(),
+            value: value.to_string(),
+            allowed: allowed.to_string(),
+        }
+    }
+
+    /// A free-form message about `path`, placed at its value (or at `at_path`'s).
+    pub(crate) fn message(&self, path: &str, at_path: &str, message: String) -> ArchError {
+        let (line, col) = self.pos(at_path);
+        ArchError::Parse { file: self.file.to_path_buf(), line, col, field: path.to_string(), message }
+    }
+
+    /// The technology table failed to load.
+    pub(crate) fn tech(&self, value: &str, inner: ArchError) -> ArchError {
+        let (line, col) = self.pos("tech");
+        let file = self.file.to_path_buf();
+        ArchError::Tech { file, line, col, value: value.to_string(), inner: Box::new(inner) }
+    }
+
+    /// Rewords one of RON's errors: the field path found from its position, the allowed
+    /// fields, variants or values.
+    pub(crate) fn ron(&self, e: &ron::error::SpannedError) -> ArchError {
+        use ron::Error as E;
+        let pos = super::locate::skip_blank(self.text, (e.span.start.line, e.span.start.col));
+        let here = self.locator().path_at(pos).to_string();
+        let allowed = |p: &str| (self.allowed)(p).map(|a| format!("; allowed {a}")).unwrap_or_default();
+        let list = |names: &[&str]| names.join(", ");
+        let (field, message) = match &e.code {
+            E::NoSuchStructField { expected, found, .. } => {
+                let parent = parent_of(&here, found);
+                let field = join(parent, found);
+                let within = if parent.is_empty() { String::from("the top level") } else { parent.to_string() };
+                let msg = format!("{field}: unknown field `{found}`; allowed fields of {within}: {}", list(expected));
+                (field, msg)
+            }
+            E::NoSuchEnumVariant { expected, found, .. } => {
+                let msg = format!("{here} = {found} is not a known variant; allowed {}", list(expected));
+                (here, msg)
+            }
+            E::MissingStructField { field, .. } => {
+                let path = join(&here, field);
+                let msg = format!("{path}: missing field{}", allowed(&path));
+                (path, msg)
+            }
+            E::DuplicateStructField { field, .. } => {
+                let path = join(parent_of(&here, field), field);
+                (path.clone(), format!("{path}: field given twice"))
+            }
+            E::IntegerOutOfBounds => {
+                let msg = format!("{here}: integer too large for this field{}", allowed(&here));
+                (here, msg)
+            }
+            E::ExpectedInteger
+            | E::ExpectedFloat
+            | E::ExpectedBoolean
+            | E::ExpectedString
+            | E::ExpectedStringEnd
+            | E::ExpectedOption
+            | E::ExpectedIdentifier
+            | E::ExpectedStructLike
+            | E::ExpectedNamedStructLike(_)
+            | E::ExpectedUnit
+            | E::InvalidValueForType { .. }
+            | E::InvalidIntegerDigit { .. } => {
+                let what = lower_first(&e.code.to_string());
+                let msg = format!("{here}: wrong type: {what}{}", allowed(&here));
+                (here, msg)
+            }
+            other => {
+                // Before a key (a missing comma, say) the field's range is beside the point.
+                let before = self.locator().is_key_start(pos);
+                let mut msg = String::from("syntax error");
+                if !here.is_empty() {
+                    let _ = write!(msg, " {} {here}", if before { "before" } else { "at" });
+                }
+                let _ = write!(msg, ": {}", lower_first(&other.to_string()));
+                match (self.allowed)(&here) {
+                    Some(a) if !before => {
+                        let _ = write!(msg, " ({here} allows {a})");
+                    }
+                    _ => {}
+                }
+                (here, msg)
+            }
+        };
+        let (line, col) = pos;
+        ArchError::Parse { file: self.file.to_path_buf(), line, col, field, message }
+    }
+}
+
+fn join(base: &str, key: &str) -> String {
+    if base.is_empty() {
+        key.to_string()
+    } else {
+        format!("{base}.{key}")
+    }
+}
+
+/// The path of the struct that holds key `key`, given the path found at the key's position
+/// (which is the key's own path when the locator saw it).
+fn parent_of<'p>(here: &'p str, key: &str) -> &'p str {
+    match here.rsplit_once('.') {
+        Some((parent, last)) if last == key => parent,
+        None if here == key => "",
+        _ => here,
+    }
+}
+
+fn lower_first(s: &str) -> String {
+    let mut c = s.chars();
+    match c.next() {
+        Some(f) => f.to_lowercase().chain(c).collect(),
+        None => String::new(),
+    }
+}
