@@ -10,4 +10,6 @@ pub mod scalesim;
 mod tick;
 
 pub use fold::{plan_folds, Fold, GemmGeometry, PhaseCycles};
-pub use run::{run_array, ArrayConfig, ArrayRun, Fidelity, FoldRecord};
+pub use run::{
+    run_array, run_array_with, ArrayConfig, ArrayRun, CycleBreakdown, Fidelity, FoldGate, FoldRecord, IdealMemory,
+};
