@@ -9,6 +9,7 @@
 //! | [`fmac`] | the fMAC cell datapath: chunk passes, exponent add, accumulators |
 //! | [`gemm`] | the three training matmuls: reference loop, fast kernel, quality |
 //! | [`sim`] | `Cycle`, the event queue, stall statistics |
+//! | [`memory`] | DRAM channel, SRAM banks, buffering, converters, transposes, traffic |
 //! | [`tensor`] | dense binary32 tensors and the `.npy` format |
 //! | [`report`] | everything that writes files (atomically) and the `$readmemh` images |
 
@@ -19,6 +20,7 @@ pub mod array;
 pub mod bfp;
 pub mod fmac;
 pub mod gemm;
+pub mod memory;
 pub mod report;
 pub mod sim;
 pub mod tensor;

@@ -23,7 +23,7 @@ struct Case {
 
 fn case() -> impl Strategy<Value = Case> {
     let array = prop::sample::select(vec![(1usize, 1usize), (1, 5), (4, 1), (4, 4), (8, 16), (3, 7)]);
-    let opts = (array, any::<bool>(), any::<bool>());
+    let opts = (array, any::<bool>(), any::<bool>(), any::<bool>());
     let fmt = (
         prop::sample::select(vec![1usize, 2, 4, 5, 8, 16]),
         2u32..=8,
@@ -34,7 +34,7 @@ fn case() -> impl Strategy<Value = Case> {
         prop::sample::select(Pass::ALL.to_vec()),
         any::<u16>(),
     );
-    (opts, fmt).prop_flat_map(|(((ar, ac), shadow, dbuf), (g, mx, my, rx, ry, acc, pass, seed))| {
+    (opts, fmt).prop_flat_map(|(((ar, ac), shadow, dbuf, fw), (g, mx, my, rx, ry, acc, pass, seed))| {
         let spec = GemmSpec {
             pass,
             group: g,
@@ -45,7 +45,13 @@ fn case() -> impl Strategy<Value = Case> {
             accumulator: acc,
             lfsr: LfsrParams::new(0xB400, seed, 8).unwrap(),
         };
-        let cfg = ArrayConfig { rows: ar, cols: ac, shadow_stationary: shadow, double_buffered_accumulators: dbuf };
+        let cfg = ArrayConfig {
+            rows: ar,
+            cols: ac,
+            shadow_stationary: shadow,
+            double_buffered_accumulators: dbuf,
+            full_width: fw,
+        };
         // 1 to 3 folds along every array dimension; sizes not multiples of g.
         let (r_folds, c_folds) = (1usize..=3, 1usize..=3);
         (Just(spec), Just(cfg), r_folds, c_folds, 1usize..=6, 0usize..3).prop_flat_map(
@@ -88,7 +94,8 @@ proptest! {
     #[test]
     fn tick_and_fold_fidelities_agree(c in case()) {
         let o = ops(&c);
-        let geo = GemmGeometry::of(&o);
+        // Full-width (bfp_full) cells take one cycle per group pair whatever the widths.
+        let geo = if c.cfg.full_width { GemmGeometry::of(&o).full_width() } else { GemmGeometry::of(&o) };
         let tick = run_array(&geo, Some(&o), &c.cfg, Fidelity::Cycle);
         let fold = run_array(&geo, Some(&o), &c.cfg, Fidelity::Fold);
         prop_assert_eq!(tick.cycles, fold.cycles);
@@ -107,7 +114,13 @@ proptest! {
 #[test]
 fn closed_forms_on_a_table_of_small_cases() {
     // (pass, array r x c, out rows, out cols, reduction groups, c_x, c_y, expected cycles without overlap)
-    let cfg = |r, c| ArrayConfig { rows: r, cols: c, shadow_stationary: false, double_buffered_accumulators: false };
+    let cfg = |r, c| ArrayConfig {
+        rows: r,
+        cols: c,
+        shadow_stationary: false,
+        double_buffered_accumulators: false,
+        full_width: false,
+    };
     type Row = (Pass, (usize, usize), usize, usize, usize, u32, u32, u64);
     let cases: &[Row] = &[
         // One forward fold on a full 4x4 array, T = 10, p = 4: load 4*2 + 4*(10+4+4-2) = 8 + 64.
@@ -134,7 +147,13 @@ fn closed_forms_on_a_table_of_small_cases() {
 fn precision_scaling_two_bit_takes_a_quarter_of_the_streaming() {
     for pass in Pass::ALL {
         let geo = |c| GemmGeometry { pass, out_rows: 64, out_cols: 96, reduction_groups: 40, x_chunks: c, y_chunks: c };
-        let cfg = ArrayConfig { rows: 16, cols: 16, shadow_stationary: true, double_buffered_accumulators: true };
+        let cfg = ArrayConfig {
+            rows: 16,
+            cols: 16,
+            shadow_stationary: true,
+            double_buffered_accumulators: true,
+            full_width: false,
+        };
         let s2 = run_array(&geo(1), None, &cfg, Fidelity::Cycle).breakdown.stream_cycles;
         let s4 = run_array(&geo(2), None, &cfg, Fidelity::Cycle).breakdown.stream_cycles;
         assert_eq!(s4, 4 * s2, "{pass:?}");
@@ -151,7 +170,13 @@ fn shadow_loading_hides_loads_behind_streaming() {
         x_chunks: 2,
         y_chunks: 2,
     };
-    let plain = ArrayConfig { rows: 8, cols: 8, shadow_stationary: false, double_buffered_accumulators: false };
+    let plain = ArrayConfig {
+        rows: 8,
+        cols: 8,
+        shadow_stationary: false,
+        double_buffered_accumulators: false,
+        full_width: false,
+    };
     let shadow = ArrayConfig { shadow_stationary: true, ..plain };
     let a = run_array(&geo, None, &plain, Fidelity::Cycle);
     let b = run_array(&geo, None, &shadow, Fidelity::Cycle);

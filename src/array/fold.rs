@@ -40,6 +40,11 @@ impl GemmGeometry {
             y_chunks: ops.y.format.chunks(),
         }
     }
+    /// The same GEMM on full-width (`bfp_full`) cells: one "chunk" per operand, so one cycle
+    /// per group pair and one cycle per stationary group.
+    pub fn full_width(self) -> Self {
+        Self { x_chunks: 1, y_chunks: 1, ..self }
+    }
     /// Cycles per group pair (one beat), `p = c_x * c_y`.
     pub fn beat_cycles(&self) -> u64 {
         self.x_chunks as u64 * self.y_chunks as u64

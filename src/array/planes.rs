@@ -40,6 +40,11 @@ impl<'a> PlaneStore<'a> {
     pub fn exp(&self, id: u32) -> i32 {
         self.bm.exps[id as usize]
     }
+    /// Signed mantissas of group `id` (what a full-width multiplier reads).
+    #[inline]
+    pub fn mants(&self, id: u32) -> &[i32] {
+        &self.bm.mants[id as usize * self.g..(id as usize + 1) * self.g]
+    }
     /// Plane `j` of group `id`: `g` signed chunks.
     #[inline]
     pub fn plane(&self, id: u32, j: u32) -> &[i8] {

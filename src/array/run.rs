@@ -45,6 +45,8 @@ pub struct ArrayConfig {
     /// Double-buffered output-stationary accumulators: a fold's results drain while the next
     /// fold streams.
     pub double_buffered_accumulators: bool,
+    /// Full-width multipliers (`bfp_full`): one group pair per cycle whatever the widths.
+    pub full_width: bool,
 }
 
 /// When each phase of one fold ran, in cycles from the start of the GEMM (end exclusive).
@@ -169,7 +171,14 @@ pub fn run_array_with(
         Fidelity::Cycle => {
             let stores = ops.map(|o| (PlaneStore::new(&o.x), PlaneStore::new(&o.y)));
             let acc_kind = ops.map_or(crate::fmac::AccumulatorKind::Fp32, |o| o.spec.accumulator);
-            let ctx = TickCtx { rows: r, cols: c, geo: *geo, operands: stores.as_ref().map(|(x, y)| (x, y)), acc_kind };
+            let ctx = TickCtx {
+                rows: r,
+                cols: c,
+                geo: *geo,
+                operands: stores.as_ref().map(|(x, y)| (x, y)),
+                acc_kind,
+                full_width: cfg.full_width,
+            };
             let mut psums: Vec<Accumulator> =
                 (0..geo.out_rows * geo.out_cols).map(|_| Accumulator::new(acc_kind)).collect();
             for f in &folds {

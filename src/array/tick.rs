@@ -27,6 +27,9 @@ pub struct TickCtx<'a> {
     pub operands: Option<(&'a PlaneStore<'a>, &'a PlaneStore<'a>)>,
     /// Accumulator of the cells.
     pub acc_kind: AccumulatorKind,
+    /// Full-width multipliers (`bfp_full` cells): one group pair per cycle on whole
+    /// mantissas; `geo` then has one chunk per operand.
+    pub full_width: bool,
 }
 
 /// A stream register: the group's id and its position in the stream.
@@ -45,6 +48,29 @@ pub struct FoldTick {
 }
 
 impl TickCtx<'_> {
+    /// The product register's increment in chunk pass `(j, k)` of stationary group `s` with
+    /// streaming group `t` (X and Y ids).
+    #[inline]
+    fn pass(&self, xs: &PlaneStore, ys: &PlaneStore, s: u32, t: u32, j: u32, k: u32) -> i64 {
+        if self.full_width {
+            xs.mants(s).iter().zip(ys.mants(t)).map(|(&a, &b)| a as i64 * b as i64).sum()
+        } else {
+            let (cs, ct) = (self.geo.x_chunks, self.geo.y_chunks);
+            (chunk_dot(xs.plane(s, j), ys.plane(t, k)) as i64) << pass_shift(cs, ct, j, k)
+        }
+    }
+
+    /// The exponent adder for the same pair.
+    #[inline]
+    fn exp(&self, xs: &PlaneStore, ys: &PlaneStore, s: u32, t: u32) -> i32 {
+        if self.full_width {
+            let (mx, my) = (xs.format().mantissa_bits() as i32, ys.format().mantissa_bits() as i32);
+            xs.exp(s) + ys.exp(t) - (mx - 1) - (my - 1)
+        } else {
+            product_exp(xs.exp(s), xs.format(), ys.exp(t), ys.format())
+        }
+    }
+
     /// Ids of X and Y groups by (lane, q), or 0 without numerics.
     fn x_id(&self, lane: usize, q: usize) -> u32 {
         self.operands.map_or(0, |(x, _)| x.id(lane, q))
@@ -201,9 +227,8 @@ pub fn ws_fold(ctx: &TickCtx, fold: &Fold, psums: &mut [Accumulator]) -> FoldTic
         for phi in 0..p {
             let (k, j) = ((phi / cs as u64) as u32, (phi % cs as u64) as u32);
             if let Some((xs, ys)) = ctx.operands {
-                let shift = pass_shift(cs, ct, j, k);
                 for &(i, sid, tid) in &active {
-                    prod[i].0 += (chunk_dot(xs.plane(sid, j), ys.plane(tid, k)) as i64) << shift;
+                    prod[i].0 += ctx.pass(xs, ys, sid, tid, j, k);
                 }
             }
             cycles += 1;
@@ -217,8 +242,7 @@ pub fn ws_fold(ctx: &TickCtx, fold: &Fold, psums: &mut [Accumulator]) -> FoldTic
             if let Some((tag, mut acc)) = psum_in[i].take() {
                 if let (Some(sid), Some(sr)) = (st[i], v[i]) {
                     if let Some((xs, ys)) = ctx.operands {
-                        let e = product_exp(xs.exp(sid), xs.format(), ys.exp(sr.id), ys.format());
-                        acc.add_product(prod[i].0, e);
+                        acc.add_product(prod[i].0, ctx.exp(xs, ys, sid, sr.id));
                     }
                     prod[i] = (0, 0);
                 }
@@ -294,9 +318,8 @@ pub fn os_fold(ctx: &TickCtx, fold: &Fold, psums: &mut [Accumulator]) -> FoldTic
         for phi in 0..p {
             let (k, j) = ((phi / cs as u64) as u32, (phi % cs as u64) as u32);
             if let Some((xs, ys)) = ctx.operands {
-                let shift = pass_shift(cs, ct, j, k);
                 for &(i, did, aid) in &active {
-                    prod[i] += (chunk_dot(xs.plane(did, j), ys.plane(aid, k)) as i64) << shift;
+                    prod[i] += ctx.pass(xs, ys, did, aid, j, k);
                 }
             }
             cycles += 1;
@@ -304,7 +327,7 @@ pub fn os_fold(ctx: &TickCtx, fold: &Fold, psums: &mut [Accumulator]) -> FoldTic
         for &(i, did, aid) in &active {
             busy[phys(i / c, i % c)] += p;
             if let Some((xs, ys)) = ctx.operands {
-                acc[i].add_product(prod[i], product_exp(xs.exp(did), xs.format(), ys.exp(aid), ys.format()));
+                acc[i].add_product(prod[i], ctx.exp(xs, ys, did, aid));
             }
             prod[i] = 0;
             done += 1;

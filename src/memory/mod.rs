@@ -1,0 +1,311 @@
+//! The memory system around the array: a DRAM channel with bandwidth and latency (DMA), the
+//! exponent and mantissa SRAM banks (capacity, port width), single or double buffering of
+//! fold operands, the BFP converters' throughput and latency, and explicit transposes for
+//! arrays without the dual-direction cell. It gates each fold until its operands are on chip
+//! and stretches streaming that the SRAM ports or converters cannot keep up with, each with
+//! its reason, and counts traffic in bits, exponent and mantissa apart, per chunk plane read.
+//!
+//! It knows sizes in bits, never values.
+
+mod dma;
+
+pub use dma::DmaChannel;
+
+use serde::Serialize;
+
+use crate::array::{Fold, FoldGate, FoldRecord, GemmGeometry, PhaseCycles};
+use crate::gemm::Pass;
+use crate::sim::StallReason;
+
+/// Memory and converter parameters, in cycles and bits.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+pub struct MemParams {
+    /// DRAM bandwidth, bytes per cycle.
+    pub dram_bytes_per_cycle: u64,
+    /// DRAM latency per transfer, cycles.
+    pub dram_latency_cycles: u64,
+    /// Exponent SRAM capacity, bits.
+    pub exp_sram_capacity_bits: u64,
+    /// Exponent SRAM port, bits per cycle.
+    pub exp_sram_bits_per_cycle: u64,
+    /// Mantissa SRAM capacity, bits.
+    pub mant_sram_capacity_bits: u64,
+    /// Mantissa SRAM port, bits per cycle.
+    pub mant_sram_bits_per_cycle: u64,
+    /// Two operand buffers: the next fold's operands arrive while the current fold runs.
+    pub double_buffering: bool,
+    /// Converter throughput, groups per cycle (all converters together).
+    pub converter_groups_per_cycle: u64,
+    /// Converter pipeline latency, cycles.
+    pub converter_latency_cycles: u64,
+    /// Converters sit between memory and array (operands stored as binary32); otherwise at
+    /// the array outputs (operands stored in BFP, results converted on their way out).
+    pub converters_at_input: bool,
+    /// The array has no dual-direction cell: the backward passes transpose an operand through
+    /// DRAM first.
+    pub explicit_transpose: bool,
+}
+
+/// How one operand is stored and consumed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+pub struct OperandStorage {
+    /// Group size `g`.
+    pub group: u64,
+    /// Exponent field bits `e`.
+    pub exp_bits: u64,
+    /// Chunk planes stored per group.
+    pub stored_chunks: u64,
+    /// Chunk planes the array reads per group (`<= stored_chunks`).
+    pub consumed_chunks: u64,
+}
+
+impl OperandStorage {
+    /// Exponent bits moved per group.
+    pub fn exp_bits_per_group(&self, binary32: bool) -> u64 {
+        if binary32 {
+            0
+        } else {
+            self.exp_bits
+        }
+    }
+    /// Mantissa bits moved per group: the consumed chunk planes, or 32 bits per element when
+    /// stored as binary32.
+    pub fn mant_bits_per_group(&self, binary32: bool) -> u64 {
+        if binary32 {
+            32 * self.group
+        } else {
+            3 * self.group * self.consumed_chunks.min(self.stored_chunks)
+        }
+    }
+}
+
+/// Bits moved, by memory and direction.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
+pub struct Traffic {
+    /// DRAM reads of shared exponents.
+    pub dram_read_exp_bits: u64,
+    /// DRAM reads of mantissa chunk planes (or binary32 elements).
+    pub dram_read_mant_bits: u64,
+    /// DRAM writes of results.
+    pub dram_write_bits: u64,
+    /// DRAM reads and writes of explicit transposes.
+    pub dram_transpose_bits: u64,
+    /// Exponent SRAM writes (fills from DRAM).
+    pub sram_write_exp_bits: u64,
+    /// Mantissa SRAM writes.
+    pub sram_write_mant_bits: u64,
+    /// Exponent SRAM reads (into the array).
+    pub sram_read_exp_bits: u64,
+    /// Mantissa SRAM reads.
+    pub sram_read_mant_bits: u64,
+    /// Groups through the BFP converters.
+    pub converted_groups: u64,
+}
+
+/// One operand tile a fold needs on chip.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+struct Tile {
+    /// (operand 0 = X / 1 = Y, tile index)
+    key: (u8, u64),
+    exp_bits: u64,
+    mant_bits: u64,
+}
+
+/// The memory model for one GEMM, implementing the array's [`FoldGate`].
+pub struct MemorySystem {
+    params: MemParams,
+    geo: GemmGeometry,
+    x: OperandStorage,
+    y: OperandStorage,
+    /// Bits per result written to DRAM.
+    out_bits_per_element: u64,
+    dma: DmaChannel,
+    /// Resident tiles, least recently used first.
+    resident: Vec<Tile>,
+    /// When each placed fold's operand buffer became free (its streaming ended).
+    freed: Vec<u64>,
+    /// When the explicit transpose (if any) is done.
+    transpose_done: Option<u64>,
+    /// Latest write-back completion.
+    pub writeback_done: u64,
+    /// Traffic so far.
+    pub traffic: Traffic,
+}
+
+impl MemorySystem {
+    /// A memory system for `geo` with operands stored as `x` and `y` and results written at
+    /// `out_bits_per_element` bits each.
+    pub fn new(
+        params: MemParams,
+        geo: GemmGeometry,
+        x: OperandStorage,
+        y: OperandStorage,
+        out_bits_per_element: u64,
+    ) -> Self {
+        Self {
+            params,
+            geo,
+            x,
+            y,
+            out_bits_per_element,
+            dma: DmaChannel::new(params.dram_bytes_per_cycle, params.dram_latency_cycles),
+            resident: Vec::new(),
+            freed: Vec::new(),
+            transpose_done: None,
+            writeback_done: 0,
+            traffic: Traffic::default(),
+        }
+    }
+
+    fn tile(&self, operand: u8, index: u64, groups: u64) -> Tile {
+        let (s, b32) = (if operand == 0 { self.x } else { self.y }, self.params.converters_at_input);
+        Tile {
+            key: (operand, index),
+            exp_bits: groups * s.exp_bits_per_group(b32),
+            mant_bits: groups * s.mant_bits_per_group(b32),
+        }
+    }
+
+    /// The tiles `fold` reads: X's and Y's groups on the array during the fold.
+    fn tiles(&self, f: &Fold) -> [Tile; 2] {
+        let (ru, cu, t) = (f.rows_used as u64, f.cols_used as u64, f.stream_len as u64);
+        let (r0, c0) = (f.row0 as u64, f.col0 as u64);
+        let big = 1u64 << 32;
+        match self.geo.pass {
+            // Stationary W tile (n-tile, q-tile); streamed A tile per q-tile (all of B).
+            Pass::Forward => [self.tile(0, r0 * big + c0, ru * cu), self.tile(1, c0, cu * t)],
+            // Stationary W tile (k-tile, q-tile); streamed dO tile per q-tile.
+            Pass::BackwardData => [self.tile(0, c0 * big + r0, ru * cu), self.tile(1, r0, ru * t)],
+            // dO tile per n-tile and A tile per k-tile, all of B each.
+            Pass::BackwardWeight => [self.tile(0, r0, ru * t), self.tile(1, c0, cu * t)],
+        }
+    }
+
+    /// Bits the transposed operand occupies (W for backward-data, A for backward-weight).
+    fn transpose_bits(&self) -> u64 {
+        let b32 = self.params.converters_at_input;
+        let groups = |s: &OperandStorage, lanes: usize| {
+            lanes as u64 * self.geo.reduction_groups as u64 * (s.exp_bits_per_group(b32) + s.mant_bits_per_group(b32))
+        };
+        match self.geo.pass {
+            Pass::Forward => 0,
+            Pass::BackwardData => groups(&self.x, self.geo.out_rows),
+            Pass::BackwardWeight => groups(&self.y, self.geo.out_cols),
+        }
+    }
+
+    fn make_room(&mut self, need_exp: u64, need_mant: u64) {
+        let cap = |used: u64, need: u64, c: u64| used + need <= c;
+        loop {
+            let (e, m) = self.resident.iter().fold((0, 0), |(e, m), t| (e + t.exp_bits, m + t.mant_bits));
+            if self.resident.is_empty()
+                || (cap(e, need_exp, self.params.exp_sram_capacity_bits)
+                    && cap(m, need_mant, self.params.mant_sram_capacity_bits))
+            {
+                return;
+            }
+            self.resident.remove(0);
+        }
+    }
+}
+
+impl FoldGate for MemorySystem {
+    fn operands_ready(&mut self, f: &Fold, placed: &[FoldRecord]) -> (u64, StallReason) {
+        // An explicit transpose runs once, before the first fold: read and write the operand.
+        let mut floor = 0u64;
+        let mut reason = StallReason::Dram;
+        if self.params.explicit_transpose && self.geo.pass != Pass::Forward {
+            let done = match self.transpose_done {
+                Some(d) => d,
+                None => {
+                    let bits = self.transpose_bits();
+                    let (_, read_done) = self.dma.transfer(0, bits);
+                    let (_, write_done) = self.dma.transfer(read_done, bits);
+                    self.transpose_done = Some(write_done);
+                    write_done
+                }
+            };
+            if f.index == 0 {
+                self.traffic.dram_transpose_bits += 2 * self.transpose_bits();
+            }
+            floor = done;
+            reason = StallReason::Transpose;
+        }
+        // The buffer this fold fills is free once the fold that used it stopped streaming.
+        let lag = if self.params.double_buffering { 2 } else { 1 };
+        let issue = if placed.len() >= lag { self.freed[placed.len() - lag] } else { 0 }.max(floor);
+        let mut ready = floor;
+        for tile in self.tiles(f) {
+            if let Some(pos) = self.resident.iter().position(|t| t.key == tile.key) {
+                let t = self.resident.remove(pos);
+                self.resident.push(t); // most recently used
+                continue;
+            }
+            self.make_room(tile.exp_bits, tile.mant_bits);
+            let (_, done) = self.dma.transfer(issue, tile.exp_bits + tile.mant_bits);
+            self.traffic.dram_read_exp_bits += tile.exp_bits;
+            self.traffic.dram_read_mant_bits += tile.mant_bits;
+            self.traffic.sram_write_exp_bits += tile.exp_bits;
+            self.traffic.sram_write_mant_bits += tile.mant_bits;
+            self.resident.push(tile);
+            if done > ready {
+                ready = done;
+                reason = StallReason::Dram;
+            }
+        }
+        (ready, reason)
+    }
+
+    fn stream_stretch(&mut self, f: &Fold, ph: &PhaseCycles) -> (u64, StallReason) {
+        // Everything the array reads from SRAM during the fold (stationary and streamed).
+        let [a, b] = self.tiles(f);
+        let (exp, mant) = (a.exp_bits + b.exp_bits, a.mant_bits + b.mant_bits);
+        self.traffic.sram_read_exp_bits += exp;
+        self.traffic.sram_read_mant_bits += mant;
+        let port = |bits: u64, per: u64| bits.div_ceil(per.max(1));
+        let sram_cycles =
+            port(exp, self.params.exp_sram_bits_per_cycle).max(port(mant, self.params.mant_sram_bits_per_cycle));
+        let busy = ph.load + ph.stream;
+        let sram_extra = sram_cycles.saturating_sub(busy);
+        // Converter work in this fold.
+        let (ru, cu, t) = (f.rows_used as u64, f.cols_used as u64, f.stream_len as u64);
+        let groups = if self.params.converters_at_input {
+            let g = |s: &OperandStorage| s.group;
+            (a.mant_bits / (32 * g(&self.x)).max(1)) + (b.mant_bits / (32 * g(&self.y)).max(1))
+        } else if f.last_of_reduction {
+            let results = match self.geo.pass {
+                Pass::Forward => ru * t,
+                Pass::BackwardData => cu * t,
+                Pass::BackwardWeight => ru * cu,
+            };
+            results.div_ceil(self.x.group)
+        } else {
+            0
+        };
+        self.traffic.converted_groups += groups;
+        let conv_cycles = groups.div_ceil(self.params.converter_groups_per_cycle.max(1))
+            + if self.params.converters_at_input { self.params.converter_latency_cycles } else { 0 };
+        let conv_extra = conv_cycles.saturating_sub(busy);
+        if sram_extra >= conv_extra {
+            (sram_extra, StallReason::Sram)
+        } else {
+            (conv_extra, StallReason::Converter)
+        }
+    }
+
+    fn placed(&mut self, rec: &FoldRecord) {
+        self.freed.push(rec.stream.1);
+        if rec.fold.last_of_reduction {
+            let results = match self.geo.pass {
+                Pass::Forward => rec.fold.rows_used * rec.fold.stream_len,
+                Pass::BackwardData => rec.fold.cols_used * rec.fold.stream_len,
+                Pass::BackwardWeight => rec.fold.rows_used * rec.fold.cols_used,
+            } as u64;
+            let bits = results * self.out_bits_per_element;
+            let issue = rec.drain.1.max(rec.stream.1);
+            let (_, done) = self.dma.transfer(issue, bits);
+            self.traffic.dram_write_bits += bits;
+            self.writeback_done = self.writeback_done.max(done);
+        }
+    }
+}
