@@ -171,7 +171,7 @@ pub fn ws_fold(ctx: &TickCtx, fold: &Fold, psums: &mut [Accumulator]) -> FoldTic
 
     // Streaming.
     let p = geo.beat_cycles();
-    let (cs, ct) = (geo.x_chunks, geo.y_chunks);
+    let cs = geo.x_chunks;
     let mut v: Vec<Option<StreamReg>> = vec![None; n_chains * len];
     let mut psum_in: Vec<Option<(u32, Accumulator)>> = vec![None; n_chains * len];
     let mut psum_out: Vec<Option<(u32, Accumulator)>> = vec![None; n_chains * len];
@@ -272,7 +272,7 @@ pub fn os_fold(ctx: &TickCtx, fold: &Fold, psums: &mut [Accumulator]) -> FoldTic
     let idx = |e: usize, col: usize| e * c + col;
     let phys = |e: usize, col: usize| (r - 1 - e) * c + col;
     let p = geo.beat_cycles();
-    let (cs, ct) = (geo.x_chunks, geo.y_chunks);
+    let cs = geo.x_chunks;
     let mut v: Vec<Option<StreamReg>> = vec![None; r * c]; // A, from below
     let mut h: Vec<Option<StreamReg>> = vec![None; r * c]; // dO, from the left
     let mut acc: Vec<Accumulator> = (0..r * c).map(|_| Accumulator::new(ctx.acc_kind)).collect();
