@@ -3,6 +3,7 @@
 //!
 //! | module | owns |
 //! |---|---|
+//! | [`accel`] | one GEMM on the whole accelerator: arch + array + memory + numerics |
 //! | [`arch`] | the hardware description file: schema, loading, validation |
 //! | [`array`] | the systolic array: dataflows, folds, tick-level and fold-level timing |
 //! | [`bfp`] | BFP format, rounding, LFSR noise, converter, split exponent/mantissa storage |
@@ -15,6 +16,7 @@
 
 #![warn(missing_docs)]
 
+pub mod accel;
 pub mod arch;
 pub mod array;
 pub mod bfp;

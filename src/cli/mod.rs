@@ -9,6 +9,7 @@ use std::path::{Path, PathBuf};
 
 use anyhow::{bail, Result};
 use clap::{Args, CommandFactory, Parser, Subcommand};
+use fastbfp::array::Fidelity;
 use fastbfp::bfp::Rounding;
 use fastbfp::fmac::AccumulatorKind;
 use fastbfp::gemm::Pass;
@@ -102,34 +103,54 @@ pub struct GemmArgs {
     pub x: PathBuf,
     /// Y operand (.npy, 2-D); conversion job 1.
     pub y: PathBuf,
-    /// Output (.npy, binary32).
+    /// Output (.npy, binary32). Optional with --arch (timing only is fine).
     #[arg(short, long)]
-    pub output: PathBuf,
-    /// Group size g (1..=64), along the pass's reduction dimension.
-    #[arg(long, short = 'g', default_value_t = 16, value_parser = clap::value_parser!(u32).range(1..=64))]
-    pub group: u32,
-    /// Shared-exponent field bits e (1..=8).
-    #[arg(long, short = 'e', default_value_t = 8, value_parser = clap::value_parser!(u32).range(1..=8))]
-    pub exp_bits: u32,
-    /// Mantissa bits of X (1..=16).
-    #[arg(long, default_value_t = 4, value_parser = clap::value_parser!(u32).range(1..=16))]
-    pub mantissa_x: u32,
-    /// Mantissa bits of Y (1..=16).
-    #[arg(long, default_value_t = 4, value_parser = clap::value_parser!(u32).range(1..=16))]
-    pub mantissa_y: u32,
-    /// Rounding of X's converter.
-    #[arg(long, default_value = "nearest")]
-    pub rounding_x: Rounding,
-    /// Rounding of Y's converter.
-    #[arg(long, default_value = "nearest")]
-    pub rounding_y: Rounding,
-    /// Partial-sum accumulator: fp32 (binary32 add per group, sequential) or exact (Kulisch).
-    #[arg(long, default_value = "fp32")]
-    pub accumulator: AccumulatorKind,
-    #[command(flatten)]
-    pub lfsr: LfsrArgs,
-    /// Implementation: fast (the exact kernel) or reference (the chunk-pass loop; slow,
-    /// same bits).
+    pub output: Option<PathBuf>,
+    /// Hardware description (RON). With it the GEMM runs on the simulated array: cycles,
+    /// utilization, traffic; the arch gives g and the numeric defaults below. Without it only
+    /// the numbers are computed.
+    #[arg(long, value_name = "ARCH.ron")]
+    pub arch: Option<PathBuf>,
+    /// Array fidelity: fold (closed-form cycles per fold, fast numerics) or cycle (every
+    /// cell stepped every cycle, numbers computed in the cells). Same cycles, same bits.
+    #[arg(long, default_value = "fold", requires = "arch")]
+    pub fidelity: Fidelity,
+    /// Timing only: skip the numbers (no output file, no error figures).
+    #[arg(long, requires = "arch")]
+    pub no_numerics: bool,
+    /// Write the fold timeline and per-cell busy cycles as JSON.
+    #[arg(long, value_name = "STATS.json", requires = "arch")]
+    pub stats: Option<PathBuf>,
+    /// Group size g (1..=64), along the pass's reduction dimension [default: 16, or the arch's].
+    #[arg(long, short = 'g', value_parser = clap::value_parser!(u32).range(1..=64))]
+    pub group: Option<u32>,
+    /// Shared-exponent field bits e (1..=8) [default: 8, or the arch's].
+    #[arg(long, short = 'e', value_parser = clap::value_parser!(u32).range(1..=8))]
+    pub exp_bits: Option<u32>,
+    /// Mantissa bits of X (1..=16) [default: 4, or the arch's for X's tensor class].
+    #[arg(long, value_parser = clap::value_parser!(u32).range(1..=16))]
+    pub mantissa_x: Option<u32>,
+    /// Mantissa bits of Y (1..=16) [default: 4, or the arch's for Y's tensor class].
+    #[arg(long, value_parser = clap::value_parser!(u32).range(1..=16))]
+    pub mantissa_y: Option<u32>,
+    /// Rounding of X's converter [default: nearest, or the arch's].
+    #[arg(long)]
+    pub rounding_x: Option<Rounding>,
+    /// Rounding of Y's converter [default: nearest, or the arch's].
+    #[arg(long)]
+    pub rounding_y: Option<Rounding>,
+    /// Partial-sum accumulator: fp32 (binary32 add per group, sequential) or exact (Kulisch)
+    /// [default: fp32, or the arch's].
+    #[arg(long)]
+    pub accumulator: Option<AccumulatorKind>,
+    /// Run seed of the LFSR noise lanes (decimal or 0x hex) [default: 0xACE1, or the arch's].
+    #[arg(long, value_parser = parse_seed)]
+    pub seed: Option<u16>,
+    /// LFSR noise bits per element (1..=16) [default: 8, or the arch's].
+    #[arg(long, value_parser = clap::value_parser!(u32).range(1..=16))]
+    pub noise_bits: Option<u32>,
+    /// Implementation without --arch: fast (the exact kernel) or reference (the chunk-pass
+    /// loop; slow, same bits).
     #[arg(long, default_value = "fast", value_parser = ["fast", "reference"])]
     pub kernel: String,
 }

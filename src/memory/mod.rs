@@ -57,6 +57,8 @@ pub struct OperandStorage {
     pub stored_chunks: u64,
     /// Chunk planes the array reads per group (`<= stored_chunks`).
     pub consumed_chunks: u64,
+    /// Bits per element for element-wise (non-BFP) storage; 0 for BFP.
+    pub element_bits: u64,
 }
 
 impl OperandStorage {
@@ -71,7 +73,9 @@ impl OperandStorage {
     /// Mantissa bits moved per group: the consumed chunk planes, or 32 bits per element when
     /// stored as binary32.
     pub fn mant_bits_per_group(&self, binary32: bool) -> u64 {
-        if binary32 {
+        if self.element_bits > 0 {
+            self.element_bits * self.group
+        } else if binary32 {
             32 * self.group
         } else {
             3 * self.group * self.consumed_chunks.min(self.stored_chunks)

@@ -1,0 +1,288 @@
+//! One GEMM on the accelerator an arch file describes: the numerics the cells compute (BFP
+//! conversion and fMAC, or an element-wise baseline), the array at the chosen fidelity, the
+//! memory system around it, and the figures a report needs (cycles and where they went,
+//! utilization, traffic, per-fold timeline, per-cell busy cycles).
+
+use serde::Serialize;
+
+use crate::arch::{Arch, CellKind, TensorClass, Transpose};
+use crate::array::{
+    run_array_with, scalesim, ArrayConfig, CycleBreakdown, Fidelity, FoldRecord, GemmGeometry, IdealMemory,
+};
+use crate::bfp::{BfpFormat, ConvertFlags};
+use crate::gemm::baseline::{baseline_gemm, ElementCell};
+use crate::gemm::{output_shape, quantize_operands_named, GemmError, GemmSpec, OperandSpec, Pass};
+use crate::memory::{MemParams, MemorySystem, OperandStorage, Traffic};
+
+/// Tensor classes of X, Y and the output of each pass.
+pub fn classes(pass: Pass) -> [TensorClass; 3] {
+    match pass {
+        Pass::Forward => [TensorClass::Weights, TensorClass::Activations, TensorClass::Activations],
+        Pass::BackwardData => [TensorClass::Weights, TensorClass::Gradients, TensorClass::Gradients],
+        Pass::BackwardWeight => [TensorClass::Gradients, TensorClass::Activations, TensorClass::Weights],
+    }
+}
+
+/// The numerics of `pass` on `arch`: g, e, base, accumulator, LFSR from the arch; mantissa
+/// width and rounding of each operand from its tensor class.
+pub fn spec_for(arch: &Arch, pass: Pass) -> GemmSpec {
+    let [cx, cy, _] = classes(pass);
+    let op = |c: TensorClass| {
+        let p = arch.precision.get(c);
+        OperandSpec { mantissa_bits: p.mantissa_bits, rounding: p.rounding }
+    };
+    GemmSpec {
+        pass,
+        group: arch.bfp.group,
+        exp_bits: arch.bfp.exp_bits,
+        exp_base: arch.bfp.exp_base,
+        x: op(cx),
+        y: op(cy),
+        accumulator: arch.bfp.accumulator,
+        lfsr: arch.lfsr_params(),
+    }
+}
+
+/// A GEMM to simulate.
+pub struct GemmRequest<'a> {
+    /// Numerics (usually [`spec_for`] with the user's overrides).
+    pub spec: GemmSpec,
+    /// X, row-major, with its shape.
+    pub x: (&'a [f32], usize, usize),
+    /// Y, row-major, with its shape.
+    pub y: (&'a [f32], usize, usize),
+    /// Names of X and Y for messages.
+    pub names: (&'a str, &'a str),
+    /// Array fidelity.
+    pub fidelity: Fidelity,
+    /// Compute the output (otherwise timing only).
+    pub numerics: bool,
+}
+
+/// Everything one simulated GEMM produced.
+#[derive(Debug, Clone, Serialize)]
+pub struct GemmSim {
+    /// The arch's name.
+    pub arch: String,
+    /// Cell kind.
+    pub cell: &'static str,
+    /// Array rows x columns.
+    pub array: (usize, usize),
+    /// Fidelity used.
+    pub fidelity: Fidelity,
+    /// Sizes the timing depends on.
+    pub geometry: GemmGeometry,
+    /// Multiply-accumulates of the GEMM.
+    pub macs: u64,
+    /// Total cycles, first fetch to last result written back.
+    pub cycles: u64,
+    /// Cycles after the array finished, waiting for the last write-back and converter tail.
+    pub tail_cycles: u64,
+    /// Where the array's cycles went.
+    pub breakdown: CycleBreakdown,
+    /// Busy cell-cycles over available cell-cycles, over the whole run.
+    pub utilization: f64,
+    /// Bits moved, by memory.
+    pub traffic: Traffic,
+    /// Every fold's timeline.
+    pub folds: Vec<FoldRecord>,
+    /// Chunk passes (or MACs) per cell, row-major.
+    pub busy: Vec<u64>,
+    /// Conversion flags of X and Y (BFP cells with numerics).
+    pub flags: Option<(ConvertFlags, ConvertFlags)>,
+    /// The output, row-major.
+    #[serde(skip)]
+    pub out: Option<Vec<f32>>,
+    /// The output's shape.
+    pub out_shape: (usize, usize),
+}
+
+fn element_cell(cell: &CellKind) -> Option<ElementCell> {
+    match cell {
+        CellKind::Fp32 | CellKind::Scalesim { .. } => Some(ElementCell::Fp32),
+        CellKind::Bf16 => Some(ElementCell::Bf16),
+        CellKind::Int8 => Some(ElementCell::Int8),
+        _ => None,
+    }
+}
+
+/// Memory parameters of `arch`.
+pub fn mem_params(arch: &Arch) -> MemParams {
+    let m = &arch.memory;
+    MemParams {
+        dram_bytes_per_cycle: m.dram.bytes_per_cycle,
+        dram_latency_cycles: m.dram.latency_cycles,
+        exp_sram_capacity_bits: m.exponent_sram.capacity_kib * 8192,
+        exp_sram_bits_per_cycle: m.exponent_sram.bits_per_cycle,
+        mant_sram_capacity_bits: m.mantissa_sram.capacity_kib * 8192,
+        mant_sram_bits_per_cycle: m.mantissa_sram.bits_per_cycle,
+        double_buffering: m.double_buffering,
+        converter_groups_per_cycle: arch.converters.count as u64 * arch.converters.groups_per_cycle as u64,
+        converter_latency_cycles: arch.converter_latency_cycles(),
+        converters_at_input: arch.array.cell.is_bfp()
+            && arch.converters.placement == crate::arch::ConverterPlacement::MemoryToArray,
+        explicit_transpose: arch.array.transpose == Transpose::Explicit,
+    }
+}
+
+/// Simulates one GEMM on `arch`.
+pub fn simulate_gemm(arch: &Arch, req: &GemmRequest) -> Result<GemmSim, GemmError> {
+    let spec = &req.spec;
+    let pass = spec.pass;
+    let (xs, ys) = ((req.x.1, req.x.2), (req.y.1, req.y.2));
+    let out_shape = output_shape(pass, xs, ys)?;
+    let red = match pass {
+        Pass::Forward => xs.1,
+        Pass::BackwardData => xs.0,
+        Pass::BackwardWeight => xs.1,
+    };
+    let macs = out_shape.0 as u64 * out_shape.1 as u64 * red as u64;
+    let (r, c) = (arch.array.rows, arch.array.cols);
+    let cell = arch.array.cell;
+    let full_width = matches!(cell, CellKind::BfpFull);
+    let cfg = ArrayConfig {
+        rows: r,
+        cols: c,
+        shadow_stationary: arch.array.shadow_stationary,
+        double_buffered_accumulators: arch.array.shadow_accumulators,
+        full_width,
+    };
+    let mem = mem_params(arch);
+    let [_, _, out_class] = classes(pass);
+
+    if let Some(ecell) = element_cell(&cell) {
+        // Element-wise cells: one element per cell per cycle (groups of one, one "chunk").
+        let geometry = GemmGeometry {
+            pass,
+            out_rows: out_shape.0,
+            out_cols: out_shape.1,
+            reduction_groups: red,
+            x_chunks: 1,
+            y_chunks: 1,
+        };
+        let out = if req.numerics { Some(baseline_gemm(ecell, pass, req.x.0, xs, req.y.0, ys)?) } else { None };
+        let bits = match ecell {
+            ElementCell::Fp32 => 32,
+            ElementCell::Bf16 => 16,
+            ElementCell::Int8 => 8,
+        };
+        let storage =
+            OperandStorage { group: 1, exp_bits: 0, stored_chunks: 1, consumed_chunks: 1, element_bits: bits };
+        let out_bits = if ecell == ElementCell::Bf16 { 16 } else { 32 };
+        if let CellKind::Scalesim { dataflow } = cell {
+            // SCALE-Sim's own mapping and timing, for comparison with that tool; no memory.
+            let layer = scalesim::ScaleSimLayer::gemm(out_shape.0 as u64, out_shape.1 as u64, red as u64);
+            let df = match dataflow {
+                crate::arch::Dataflow::Ws => scalesim::Dataflow::Ws,
+                crate::arch::Dataflow::Os => scalesim::Dataflow::Os,
+                crate::arch::Dataflow::Is => scalesim::Dataflow::Is,
+            };
+            let cycles = scalesim::compute_cycles(&layer, df, r, c);
+            return Ok(GemmSim {
+                arch: arch.name.clone(),
+                cell: cell.name(),
+                array: (r, c),
+                fidelity: req.fidelity,
+                geometry,
+                macs,
+                cycles,
+                tail_cycles: 0,
+                breakdown: CycleBreakdown { stream_cycles: cycles, ..Default::default() },
+                utilization: macs as f64 / (cycles.max(1) as f64 * (r * c) as f64),
+                traffic: Traffic::default(),
+                folds: Vec::new(),
+                busy: Vec::new(),
+                flags: None,
+                out,
+                out_shape,
+            });
+        }
+        let mut gate = MemorySystem::new(mem, geometry, storage, storage, out_bits);
+        let run = run_array_with(&geometry, None, &cfg, req.fidelity, &mut gate);
+        return Ok(finish(arch, req, geometry, macs, run, gate, out, None, out_shape, 0));
+    }
+
+    // BFP cells (fMAC or full-width).
+    let fmt = |m: u32| BfpFormat::new(spec.group, m, spec.exp_bits);
+    let (fx, fy) = (fmt(spec.x.mantissa_bits)?, fmt(spec.y.mantissa_bits)?);
+    let nq = red.div_ceil(spec.group);
+    let mut geometry = GemmGeometry {
+        pass,
+        out_rows: out_shape.0,
+        out_cols: out_shape.1,
+        reduction_groups: nq,
+        x_chunks: fx.chunks(),
+        y_chunks: fy.chunks(),
+    };
+    if full_width {
+        geometry = geometry.full_width();
+    }
+    let ops = if req.numerics { Some(quantize_operands_named(spec, req.x, req.y, 0, req.names)?) } else { None };
+    let storage = |f: BfpFormat| OperandStorage {
+        group: f.group() as u64,
+        exp_bits: f.exp_bits() as u64,
+        stored_chunks: f.chunks() as u64,
+        consumed_chunks: f.chunks() as u64,
+        element_bits: 0,
+    };
+    let out_bits = if pass == Pass::BackwardWeight || mem.converters_at_input {
+        32
+    } else {
+        let f = arch.bfp_format(out_class);
+        f.group_bits().div_ceil(f.group() as u64)
+    };
+    let mut gate = MemorySystem::new(mem, geometry, storage(fx), storage(fy), out_bits);
+    let run = run_array_with(&geometry, ops.as_ref(), &cfg, req.fidelity, &mut gate);
+    let flags = ops.as_ref().map(|o| o.flags());
+    let out = run.out.clone();
+    let conv_tail =
+        if mem.converters_at_input || pass == Pass::BackwardWeight { 0 } else { mem.converter_latency_cycles };
+    Ok(finish(arch, req, geometry, macs, run, gate, out, flags, out_shape, conv_tail))
+}
+
+#[allow(clippy::too_many_arguments)]
+fn finish(
+    arch: &Arch,
+    req: &GemmRequest,
+    geometry: GemmGeometry,
+    macs: u64,
+    run: crate::array::ArrayRun,
+    gate: MemorySystem,
+    out: Option<Vec<f32>>,
+    flags: Option<(ConvertFlags, ConvertFlags)>,
+    out_shape: (usize, usize),
+    converter_tail: u64,
+) -> GemmSim {
+    let end = (run.cycles + converter_tail).max(gate.writeback_done);
+    let tail = end - run.cycles;
+    let mut breakdown = run.breakdown.clone();
+    if tail > 0 {
+        breakdown.stalls.add(crate::sim::StallReason::Dram, tail.saturating_sub(converter_tail));
+        breakdown.stalls.add(crate::sim::StallReason::Converter, converter_tail.min(tail));
+    }
+    let busy_total: u64 = run.busy.iter().sum();
+    let (r, c) = (arch.array.rows, arch.array.cols);
+    GemmSim {
+        arch: arch.name.clone(),
+        cell: arch.array.cell.name(),
+        array: (r, c),
+        fidelity: req.fidelity,
+        geometry,
+        macs,
+        cycles: end,
+        tail_cycles: tail,
+        breakdown,
+        utilization: if end == 0 { 0.0 } else { busy_total as f64 / (end as f64 * (r * c) as f64) },
+        traffic: gate.traffic,
+        folds: run.folds,
+        busy: run.busy,
+        flags,
+        out,
+        out_shape,
+    }
+}
+
+/// Runs `geo` on an ideal memory (used where only the array's own timing is wanted).
+pub fn array_only(geo: &GemmGeometry, cfg: &ArrayConfig, fidelity: Fidelity) -> crate::array::ArrayRun {
+    run_array_with(geo, None, cfg, fidelity, &mut IdealMemory)
+}
