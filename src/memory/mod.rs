@@ -254,7 +254,10 @@ impl FoldGate for MemorySystem {
             self.resident.push(tile);
             if done > ready {
                 ready = done;
-                reason = StallReason::Dram;
+                // The first fold of an explicit-transpose pass waits behind the transpose.
+                if self.transpose_done.is_none() || f.index > 0 {
+                    reason = StallReason::Dram;
+                }
             }
         }
         (ready, reason)
@@ -311,5 +314,22 @@ impl FoldGate for MemorySystem {
             self.traffic.dram_write_bits += bits;
             self.writeback_done = self.writeback_done.max(done);
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn reading_the_first_planes_moves_proportionally_fewer_mantissa_bits() {
+        let stored4 = OperandStorage { group: 16, exp_bits: 8, stored_chunks: 2, consumed_chunks: 2, element_bits: 0 };
+        let read2 = OperandStorage { consumed_chunks: 1, ..stored4 };
+        assert_eq!(stored4.mant_bits_per_group(false), 96);
+        assert_eq!(read2.mant_bits_per_group(false), 48);
+        assert_eq!(read2.exp_bits_per_group(false), 8);
+        // Binary32 storage (converters at the array input) ignores the planes.
+        assert_eq!(read2.mant_bits_per_group(true), 512);
+        assert_eq!(read2.exp_bits_per_group(true), 0);
     }
 }
