@@ -72,9 +72,33 @@ fn main() {
     let t = Instant::now();
     let run = run_array(&geo, None, &cfg, Fidelity::Fold);
     println!(
-        "fold forward 4096^3 no numerics: {} cycles, {} folds, {:.2} ms",
+        "fold forward 4096^3 no numerics (array only): {} cycles, {} folds, {:.2} ms",
         run.cycles,
         run.folds.len(),
         t.elapsed().as_secs_f64() * 1e3
     );
+    // The whole accelerator: default arch, memory system in the loop, timing only.
+    let arch = fastbfp::arch::default_arch();
+    let n = 4096usize;
+    let zeros = vec![0f32; n * n];
+    for pass in Pass::ALL {
+        let req = fastbfp::accel::GemmRequest {
+            spec: fastbfp::accel::spec_for(&arch, pass),
+            x: (&zeros, n, n),
+            y: (&zeros, n, n),
+            names: ("X", "Y"),
+            fidelity: Fidelity::Fold,
+            numerics: false,
+        };
+        let t = Instant::now();
+        let sim = fastbfp::accel::simulate_gemm(&arch, &req).unwrap();
+        println!(
+            "accel {} 4096^3 fold, no numerics: {} cycles, {} folds, stalls {}, {:.2} ms",
+            pass.name(),
+            sim.cycles,
+            sim.folds.len(),
+            sim.breakdown.stalls.total(),
+            t.elapsed().as_secs_f64() * 1e3
+        );
+    }
 }

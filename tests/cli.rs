@@ -429,3 +429,86 @@ fn lfsr_design_vectors_through_the_cli() {
         }
     }
 }
+
+fn arch_path(name: &str) -> String {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("arch").join(name).to_string_lossy().into_owned()
+}
+
+fn cycles_of(stdout: &str) -> u64 {
+    stdout.lines().find_map(|l| l.strip_prefix("cycles: ")).expect("a cycles line").trim().parse().unwrap()
+}
+
+#[test]
+fn gemm_on_an_arch_both_fidelities_same_cycles_same_bits_and_stats() {
+    let tmp = tempfile::tempdir().unwrap();
+    let x = vectors().join("g03.x.npy");
+    let y = vectors().join("g03.y.npy");
+    let mut seen = vec![];
+    for fidelity in ["cycle", "fold"] {
+        let out = tmp.path().join(format!("{fidelity}.npy"));
+        let stats = tmp.path().join(format!("{fidelity}.json"));
+        let o = run(&[
+            "gemm",
+            "--arch",
+            &arch_path("fast-4x4.ron"),
+            "--fidelity",
+            fidelity,
+            "--pass",
+            "backward-data",
+            x.to_str().unwrap(),
+            y.to_str().unwrap(),
+            "-o",
+            out.to_str().unwrap(),
+            "--stats",
+            stats.to_str().unwrap(),
+        ]);
+        assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+        let stdout = String::from_utf8_lossy(&o.stdout).to_string();
+        for want in ["streaming", "stat. load", "stalls", "utilization", "DRAM", "SRAM"] {
+            assert!(stdout.contains(want), "{want} missing: {stdout}");
+        }
+        let st: Value = serde_json::from_str(&std::fs::read_to_string(&stats).unwrap()).unwrap();
+        assert_eq!(st["cycles"].as_u64().unwrap(), cycles_of(&stdout));
+        assert_eq!(st["busy_cycles_per_cell"].as_array().unwrap().len(), 4);
+        let folds = st["folds"].as_array().unwrap();
+        assert!(!folds.is_empty());
+        for f in folds {
+            let (s, e) = (f["stream"][0].as_u64().unwrap(), f["stream"][1].as_u64().unwrap());
+            assert!(e > s && e <= cycles_of(&stdout));
+        }
+        seen.push((cycles_of(&stdout), bits(&out)));
+    }
+    assert_eq!(seen[0], seen[1], "fidelities disagree");
+    // Timing only needs no output file.
+    let o = run(&[
+        "gemm",
+        "--arch",
+        &arch_path("fast-32x32.ron"),
+        "--no-numerics",
+        "--pass",
+        "forward",
+        vectors().join("g01.x.npy").to_str().unwrap(),
+        vectors().join("g01.y.npy").to_str().unwrap(),
+    ]);
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    assert!(!String::from_utf8_lossy(&o.stdout).contains("error vs binary32"));
+}
+
+#[test]
+fn gemm_with_a_bad_arch_names_file_line_and_range() {
+    let f = Files::new();
+    let out = f.out();
+    let o = out.to_str().unwrap();
+    let x = vectors().join("g01.x.npy");
+    let y = vectors().join("g01.y.npy");
+    let (x, y) = (x.to_str().unwrap(), y.to_str().unwrap());
+    let broken = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/data/arch-broken/rows-zero.ron");
+    must_fail(
+        &["gemm", "--arch", broken.to_str().unwrap(), "--pass", "forward", x, y, "-o", o],
+        &["rows-zero.ron:", "array.rows", "1..=4096"],
+        &out,
+    );
+    let missing = f.root.join("nope.ron");
+    must_fail(&["gemm", "--arch", missing.to_str().unwrap(), "--pass", "forward", x, y, "-o", o], &["nope.ron"], &out);
+    must_fail(&["gemm", "--fidelity", "cycle", "--pass", "forward", x, y, "-o", o], &["--arch"], &out);
+}
