@@ -22,7 +22,7 @@ struct Case {
 }
 
 fn case() -> impl Strategy<Value = Case> {
-    let array = prop::sample::select(vec![(1usize, 1usize), (1, 5), (4, 1), (4, 4), (8, 16), (3, 7)]);
+    let array = prop::sample::select(vec![(1usize, 1usize), (1, 5), (4, 1), (4, 4), (8, 16), (3, 7), (32, 32)]);
     let opts = (array, any::<bool>(), any::<bool>(), any::<bool>());
     let fmt = (
         prop::sample::select(vec![1usize, 2, 4, 5, 8, 16]),
