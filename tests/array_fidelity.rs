@@ -186,3 +186,54 @@ fn shadow_loading_hides_loads_behind_streaming() {
     assert_eq!(b.breakdown.load_cycles, 8 * 2);
     assert_eq!(a.cycles - b.cycles, (folds - 1) * 8 * 2);
 }
+
+/// The schedule written as a plain recurrence over folds (ideal memory), independent of the
+/// event loop `run_array` uses.
+fn recurrence_cycles(geo: &GemmGeometry, cfg: &ArrayConfig) -> u64 {
+    let folds = plan_folds(geo, cfg.rows, cfg.cols);
+    let p = geo.beat_cycles();
+    let (r, c) = (cfg.rows as u64, cfg.cols as u64);
+    let (mut load_end, mut stream_start, mut stream_end, mut drain_start, mut drain_end) =
+        (0u64, 0u64, 0u64, 0u64, 0u64);
+    for f in &folds {
+        let (t, ru, cu) = (f.stream_len as u64, f.rows_used as u64, f.cols_used as u64);
+        match geo.pass {
+            Pass::BackwardWeight => {
+                let start = if cfg.double_buffered_accumulators {
+                    stream_end.max(drain_start)
+                } else {
+                    stream_end.max(drain_end)
+                };
+                stream_start = start;
+                stream_end = start + p * (t + ru + cu - 2);
+                drain_start = stream_end.max(drain_end);
+                drain_end = drain_start + c;
+            }
+            pass => {
+                let load = ru * geo.x_chunks as u64;
+                let stream = if pass == Pass::Forward { p * (t + ru + c - 2) } else { p * (t + cu + r - 2) };
+                let load_start = if cfg.shadow_stationary { load_end.max(stream_start) } else { stream_end };
+                load_end = load_start + load;
+                stream_start = load_end.max(stream_end);
+                stream_end = stream_start + stream;
+                drain_end = stream_end;
+            }
+        }
+    }
+    stream_end.max(drain_end)
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 500, ..ProptestConfig::default() })]
+
+    #[test]
+    fn event_loop_schedule_equals_the_plain_recurrence(
+        pass in prop::sample::select(Pass::ALL.to_vec()),
+        rows in 1usize..=40, cols in 1usize..=40, red in 1usize..=40, r in 1usize..=9, c in 1usize..=9,
+        cx in 1u32..=4, cy in 1u32..=4, shadow in any::<bool>(), dbuf in any::<bool>(),
+    ) {
+        let geo = GemmGeometry { pass, out_rows: rows, out_cols: cols, reduction_groups: red, x_chunks: cx, y_chunks: cy };
+        let cfg = ArrayConfig { rows: r, cols: c, shadow_stationary: shadow, double_buffered_accumulators: dbuf, full_width: false };
+        prop_assert_eq!(run_array(&geo, None, &cfg, Fidelity::Fold).cycles, recurrence_cycles(&geo, &cfg));
+    }
+}

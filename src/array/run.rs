@@ -10,7 +10,7 @@ use super::planes::PlaneStore;
 use super::tick::{os_fold, ws_fold, TickCtx};
 use crate::fmac::Accumulator;
 use crate::gemm::{fast_gemm, GemmOperands, Pass};
-use crate::sim::{StallReason, StallStats};
+use crate::sim::{Cycle, EventQueue, StallReason, StallStats};
 
 /// How finely the array is simulated.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
@@ -71,25 +71,31 @@ pub struct FoldRecord {
 /// What the array's schedule asks of the memory system around it (implemented by the memory
 /// model; the ideal memory answers "ready now, no stretch").
 pub trait FoldGate {
-    /// The earliest cycle `fold`'s operands are on chip, given the folds placed so far.
-    fn operands_ready(&mut self, fold: &Fold, placed: &[FoldRecord]) -> (u64, StallReason);
+    /// Operand buffers: how many folds may have their operands on chip (or on the way) at once.
+    fn buffer_slots(&self) -> usize;
+    /// `fold`'s operand buffer is free at cycle `now`: fetch its operands; returns the cycle
+    /// they are on chip and, should the fold wait for them, why.
+    fn fetch_operands(&mut self, fold: &Fold, now: Cycle) -> (Cycle, StallReason);
     /// Extra cycles memory or converters add to `fold`'s streaming phase.
     fn stream_stretch(&mut self, fold: &Fold, phases: &PhaseCycles) -> (u64, StallReason);
-    /// Told once `rec` is on the timeline.
-    fn placed(&mut self, rec: &FoldRecord);
+    /// `rec` has finished (its results leave the array at `now`).
+    fn finished(&mut self, rec: &FoldRecord, now: Cycle);
 }
 
 /// Memory that always has the operands ready and never slows streaming.
 pub struct IdealMemory;
 
 impl FoldGate for IdealMemory {
-    fn operands_ready(&mut self, _: &Fold, _: &[FoldRecord]) -> (u64, StallReason) {
-        (0, StallReason::Dram)
+    fn buffer_slots(&self) -> usize {
+        usize::MAX
+    }
+    fn fetch_operands(&mut self, _: &Fold, now: Cycle) -> (Cycle, StallReason) {
+        (now, StallReason::Dram)
     }
     fn stream_stretch(&mut self, _: &Fold, _: &PhaseCycles) -> (u64, StallReason) {
         (0, StallReason::Sram)
     }
-    fn placed(&mut self, _: &FoldRecord) {}
+    fn finished(&mut self, _: &FoldRecord, _: Cycle) {}
 }
 
 /// Where the cycles of a run went, each cycle counted once: streaming first, then exposed
@@ -197,8 +203,43 @@ pub fn run_array_with(
     ArrayRun { cycles, breakdown: breakdown(&records), folds: records, busy, out }
 }
 
-/// Places the fold phases on the timeline. A fold's first phase starts when the array allows
-/// it and `gate` says its operands are on chip; the difference is a stall.
+/// Events of the fold schedule.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Event {
+    /// Fold `f`'s operands are on chip.
+    OperandsReady(usize),
+    /// Fold `f`'s stationary load finished.
+    LoadEnd(usize),
+    /// Fold `f`'s streaming finished.
+    StreamEnd(usize),
+    /// Fold `f`'s drain finished.
+    DrainEnd(usize),
+}
+
+/// Per-fold progress of the schedule.
+#[derive(Debug, Clone, Copy, Default)]
+struct Progress {
+    ready: Option<(u64, StallReason)>,
+    load: Option<(u64, u64)>,
+    stream: Option<(u64, u64)>,
+    drain: Option<(u64, u64)>,
+    /// The cycle the array alone would have let the fold begin.
+    array_free: u64,
+    stretch: (u64, Option<StallReason>),
+}
+
+/// Places the fold phases on the timeline with a discrete-event loop: events leave the queue
+/// in cycle order (ties in the order they were scheduled), and after each one every fold
+/// whose conditions now hold moves on. A fold's operands are fetched when its buffer frees
+/// (the gate's slots), its first phase starts when the array allows it and its operands are on
+/// chip (the difference is a stall), and folds go through the array in order:
+///
+/// - weight stationary: load when the load path is free (with shadow registers, once the
+///   previous fold's load ended and its streaming began; otherwise once it finished streaming),
+///   stream when the load ended and the previous fold finished streaming;
+/// - output stationary: stream once the previous fold finished streaming and its accumulators
+///   were handed to the drain (double-buffered) or drained; drain once streaming ended and the
+///   previous drain finished.
 fn schedule(
     pass: Pass,
     cfg: &ArrayConfig,
@@ -206,60 +247,154 @@ fn schedule(
     phases: &[PhaseCycles],
     gate: &mut dyn FoldGate,
 ) -> Vec<FoldRecord> {
-    let mut out: Vec<FoldRecord> = Vec::with_capacity(folds.len());
-    let (mut prev_load_end, mut prev_stream_start, mut prev_stream_end) = (0u64, 0u64, 0u64);
-    let (mut prev_drain_start, mut prev_drain_end) = (0u64, 0u64);
-    for (f, ph) in folds.iter().zip(phases) {
-        let (ready, wait_reason) = gate.operands_ready(f, &out);
-        let (stretch, stretch_reason) = gate.stream_stretch(f, ph);
-        let stretch_of = |n: u64| (n, (n > 0).then_some(stretch_reason));
-        let rec = if pass == Pass::BackwardWeight {
-            let array_free = if cfg.double_buffered_accumulators {
-                prev_stream_end.max(prev_drain_start)
-            } else {
-                prev_stream_end.max(prev_drain_end)
-            };
-            let stream_start = array_free.max(ready);
-            let stream_end = stream_start + ph.stream + stretch;
-            let drain_start = stream_end.max(prev_drain_end);
-            let wait = stream_start - array_free;
-            FoldRecord {
-                fold: *f,
-                phases: *ph,
-                load: (stream_start, stream_start),
-                stream: (stream_start, stream_end),
-                drain: (drain_start, drain_start + ph.drain),
-                wait: (wait, (wait > 0).then_some(wait_reason)),
-                stretch: stretch_of(stretch),
-            }
-        } else {
-            let load_free = if cfg.shadow_stationary { prev_load_end.max(prev_stream_start) } else { prev_stream_end };
-            let load_start = load_free.max(ready);
-            let load_end = load_start + ph.load;
-            let stream_start = load_end.max(prev_stream_end);
-            let stream_end = stream_start + ph.stream + stretch;
-            // The wait that delayed streaming (a shadow load may hide part of it).
-            let unconstrained = (load_free + ph.load).max(prev_stream_end);
-            let wait = stream_start - unconstrained;
-            FoldRecord {
-                fold: *f,
-                phases: *ph,
-                load: (load_start, load_end),
-                stream: (stream_start, stream_end),
-                drain: (stream_end, stream_end),
-                wait: (wait, (wait > 0).then_some(wait_reason)),
-                stretch: stretch_of(stretch),
-            }
-        };
-        prev_load_end = rec.load.1;
-        prev_stream_start = rec.stream.0;
-        prev_stream_end = rec.stream.1;
-        prev_drain_start = rec.drain.0;
-        prev_drain_end = rec.drain.1;
-        gate.placed(&rec);
-        out.push(rec);
+    let n = folds.len();
+    let os = pass == Pass::BackwardWeight;
+    let mut st = vec![Progress::default(); n];
+    let mut queue: EventQueue<Event> = EventQueue::new();
+    let slots = gate.buffer_slots().max(1);
+    let mut fetched = 0usize;
+    let fetch = |f: usize, now: u64, gate: &mut dyn FoldGate, queue: &mut EventQueue<Event>| {
+        let (at, reason) = gate.fetch_operands(&folds[f], Cycle(now));
+        queue.push(at.max(Cycle(now)), Event::OperandsReady(f));
+        reason
+    };
+    let mut reasons = vec![StallReason::Dram; n];
+    while fetched < n.min(slots) {
+        reasons[fetched] = fetch(fetched, 0, gate, &mut queue);
+        fetched += 1;
     }
-    out
+    let mut now = 0u64;
+    // Folds before `head` have every phase placed.
+    let mut head = 0usize;
+    loop {
+        while head < n && st[head].drain.is_some() {
+            head += 1;
+        }
+        // Move every fold on as far as the current cycle allows, in fold order.
+        for f in head..n {
+            let prev = f.checked_sub(1).map(|p| st[p]);
+            let ph = phases[f];
+            let Some((ready, _)) = st[f].ready else { break };
+            if os {
+                if st[f].stream.is_none() {
+                    let free = match prev {
+                        None => Some(0),
+                        Some(p) => match (p.stream, p.drain) {
+                            (Some((_, se)), Some((ds, de))) => {
+                                Some(if cfg.double_buffered_accumulators { se.max(ds) } else { se.max(de) })
+                            }
+                            _ => None,
+                        },
+                    };
+                    let Some(free) = free else { break };
+                    let start = free.max(ready);
+                    if start > now {
+                        break;
+                    }
+                    st[f].array_free = free;
+                    let (stretch, why) = gate.stream_stretch(&folds[f], &ph);
+                    st[f].stretch = (stretch, (stretch > 0).then_some(why));
+                    st[f].load = Some((start, start));
+                    st[f].stream = Some((start, start + ph.stream + stretch));
+                    queue.push(Cycle(start + ph.stream + stretch), Event::StreamEnd(f));
+                }
+                if st[f].drain.is_none() {
+                    let Some((_, se)) = st[f].stream else { break };
+                    let prev_drained = match prev {
+                        None => Some(0),
+                        Some(p) => p.drain.map(|(_, de)| de),
+                    };
+                    let Some(pd) = prev_drained else { break };
+                    if se > now || pd > now {
+                        break;
+                    }
+                    let ds = se.max(pd);
+                    st[f].drain = Some((ds, ds + ph.drain));
+                    queue.push(Cycle(ds + ph.drain), Event::DrainEnd(f));
+                }
+            } else {
+                if st[f].load.is_none() {
+                    let free = match prev {
+                        None => Some(0),
+                        Some(p) if cfg.shadow_stationary => match (p.load, p.stream) {
+                            (Some((_, le)), Some((ss, _))) => Some(le.max(ss)),
+                            _ => None,
+                        },
+                        Some(p) => p.stream.map(|(_, se)| se),
+                    };
+                    let Some(free) = free else { break };
+                    let start = free.max(ready);
+                    if start > now {
+                        break;
+                    }
+                    st[f].array_free = free;
+                    st[f].load = Some((start, start + ph.load));
+                    queue.push(Cycle(start + ph.load), Event::LoadEnd(f));
+                }
+                if st[f].stream.is_none() {
+                    let Some((_, le)) = st[f].load else { break };
+                    let prev_end = match prev {
+                        None => Some(0),
+                        Some(p) => p.stream.map(|(_, se)| se),
+                    };
+                    let Some(pe) = prev_end else { break };
+                    if le > now || pe > now {
+                        break;
+                    }
+                    let start = le.max(pe);
+                    let (stretch, why) = gate.stream_stretch(&folds[f], &ph);
+                    st[f].stretch = (stretch, (stretch > 0).then_some(why));
+                    let end = start + ph.stream + stretch;
+                    st[f].stream = Some((start, end));
+                    st[f].drain = Some((end, end));
+                    queue.push(Cycle(end), Event::StreamEnd(f));
+                }
+            }
+        }
+        let Some((at, ev)) = queue.pop() else { break };
+        now = at.0;
+        match ev {
+            Event::OperandsReady(f) => st[f].ready = Some((now, reasons[f])),
+            Event::LoadEnd(_) | Event::DrainEnd(_) => {}
+            Event::StreamEnd(_) => {
+                // The fold's operand buffer is free: fetch for the fold waiting for it.
+                if fetched < n {
+                    reasons[fetched] = fetch(fetched, now, gate, &mut queue);
+                    fetched += 1;
+                }
+            }
+        }
+        if let Event::StreamEnd(f) | Event::DrainEnd(f) = ev {
+            let done = if os { matches!(ev, Event::DrainEnd(_)) } else { true };
+            if done {
+                let rec = record(folds[f], phases[f], &st[f], os, f.checked_sub(1).map(|p| st[p]));
+                gate.finished(&rec, Cycle(now));
+            }
+        }
+    }
+    (0..n).map(|f| record(folds[f], phases[f], &st[f], os, f.checked_sub(1).map(|p| st[p]))).collect()
+}
+
+/// The timeline entry of a placed fold, with its wait measured against when the array alone
+/// would have let it run.
+fn record(fold: Fold, phases: PhaseCycles, p: &Progress, os: bool, prev: Option<Progress>) -> FoldRecord {
+    let (load, stream, drain) = (p.load.unwrap_or_default(), p.stream.unwrap_or_default(), p.drain.unwrap_or_default());
+    let reason = p.ready.map(|r| r.1);
+    let wait = if os {
+        stream.0 - p.array_free
+    } else {
+        let prev_end = prev.and_then(|q| q.stream).map_or(0, |s| s.1);
+        stream.0 - (p.array_free + phases.load).max(prev_end)
+    };
+    FoldRecord {
+        fold,
+        phases,
+        load,
+        stream,
+        drain,
+        wait: (wait, if wait > 0 { reason } else { None }),
+        stretch: p.stretch,
+    }
 }
 
 /// Attributes every cycle once: streaming, else loading, else draining.

@@ -15,6 +15,7 @@ use serde::Serialize;
 
 use crate::array::{Fold, FoldGate, FoldRecord, GemmGeometry, PhaseCycles};
 use crate::gemm::Pass;
+use crate::sim::Cycle;
 use crate::sim::StallReason;
 
 /// Memory and converter parameters, in cycles and bits.
@@ -126,8 +127,6 @@ pub struct MemorySystem {
     dma: DmaChannel,
     /// Resident tiles, least recently used first.
     resident: Vec<Tile>,
-    /// When each placed fold's operand buffer became free (its streaming ended).
-    freed: Vec<u64>,
     /// When the explicit transpose (if any) is done.
     transpose_done: Option<u64>,
     /// Latest write-back completion.
@@ -154,7 +153,6 @@ impl MemorySystem {
             out_bits_per_element,
             dma: DmaChannel::new(params.dram_bytes_per_cycle, params.dram_latency_cycles),
             resident: Vec::new(),
-            freed: Vec::new(),
             transpose_done: None,
             writeback_done: 0,
             traffic: Traffic::default(),
@@ -214,7 +212,15 @@ impl MemorySystem {
 }
 
 impl FoldGate for MemorySystem {
-    fn operands_ready(&mut self, f: &Fold, placed: &[FoldRecord]) -> (u64, StallReason) {
+    fn buffer_slots(&self) -> usize {
+        if self.params.double_buffering {
+            2
+        } else {
+            1
+        }
+    }
+
+    fn fetch_operands(&mut self, f: &Fold, now: Cycle) -> (Cycle, StallReason) {
         // An explicit transpose runs once, before the first fold: read and write the operand.
         let mut floor = 0u64;
         let mut reason = StallReason::Dram;
@@ -226,18 +232,14 @@ impl FoldGate for MemorySystem {
                     let (_, read_done) = self.dma.transfer(0, bits);
                     let (_, write_done) = self.dma.transfer(read_done, bits);
                     self.transpose_done = Some(write_done);
+                    self.traffic.dram_transpose_bits += 2 * bits;
                     write_done
                 }
             };
-            if f.index == 0 {
-                self.traffic.dram_transpose_bits += 2 * self.transpose_bits();
-            }
             floor = done;
             reason = StallReason::Transpose;
         }
-        // The buffer this fold fills is free once the fold that used it stopped streaming.
-        let lag = if self.params.double_buffering { 2 } else { 1 };
-        let issue = if placed.len() >= lag { self.freed[placed.len() - lag] } else { 0 }.max(floor);
+        let issue = now.0.max(floor);
         let mut ready = floor;
         for tile in self.tiles(f) {
             if let Some(pos) = self.resident.iter().position(|t| t.key == tile.key) {
@@ -255,12 +257,12 @@ impl FoldGate for MemorySystem {
             if done > ready {
                 ready = done;
                 // The first fold of an explicit-transpose pass waits behind the transpose.
-                if self.transpose_done.is_none() || f.index > 0 {
+                if !self.params.explicit_transpose || self.geo.pass == Pass::Forward || f.index > 0 {
                     reason = StallReason::Dram;
                 }
             }
         }
-        (ready, reason)
+        (Cycle(ready.max(issue)), reason)
     }
 
     fn stream_stretch(&mut self, f: &Fold, ph: &PhaseCycles) -> (u64, StallReason) {
@@ -300,8 +302,7 @@ impl FoldGate for MemorySystem {
         }
     }
 
-    fn placed(&mut self, rec: &FoldRecord) {
-        self.freed.push(rec.stream.1);
+    fn finished(&mut self, rec: &FoldRecord, now: Cycle) {
         if rec.fold.last_of_reduction {
             let results = match self.geo.pass {
                 Pass::Forward => rec.fold.rows_used * rec.fold.stream_len,
@@ -309,8 +310,7 @@ impl FoldGate for MemorySystem {
                 Pass::BackwardWeight => rec.fold.rows_used * rec.fold.cols_used,
             } as u64;
             let bits = results * self.out_bits_per_element;
-            let issue = rec.drain.1.max(rec.stream.1);
-            let (_, done) = self.dma.transfer(issue, bits);
+            let (_, done) = self.dma.transfer(now.0, bits);
             self.traffic.dram_write_bits += bits;
             self.writeback_done = self.writeback_done.max(done);
         }
