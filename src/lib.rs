@@ -7,11 +7,13 @@
 //! | [`arch`] | the hardware description file: schema, loading, validation |
 //! | [`array`] | the systolic array: dataflows, folds, tick-level and fold-level timing |
 //! | [`bfp`] | BFP format, rounding, LFSR noise, converter, split exponent/mantissa storage |
+//! | [`cost`] | area and energy from technology tables and counted actions |
 //! | [`fmac`] | the fMAC cell datapath: chunk passes, exponent add, accumulators |
 //! | [`gemm`] | the three training matmuls: reference loop, fast kernel, quality |
 //! | [`sim`] | `Cycle`, the event queue, stall statistics |
 //! | [`memory`] | DRAM channel, SRAM banks, buffering, converters, transposes, traffic |
 //! | [`tensor`] | dense binary32 tensors and the `.npy` format |
+//! | [`workload`] | RON workloads, the layer DAG, lowering to GEMMs, precision policies |
 //! | [`report`] | everything that writes files (atomically) and the `$readmemh` images |
 
 #![warn(missing_docs)]
@@ -20,9 +22,11 @@ pub mod accel;
 pub mod arch;
 pub mod array;
 pub mod bfp;
+pub mod cost;
 pub mod fmac;
 pub mod gemm;
 pub mod memory;
 pub mod report;
 pub mod sim;
 pub mod tensor;
+pub mod workload;

@@ -4,6 +4,7 @@
 
 mod atomic;
 mod memimage;
+pub mod plots;
 
 pub use atomic::{write_all_atomic, write_atomic, WriteError};
 pub use memimage::{packed_images, PackedManifest};

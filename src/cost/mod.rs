@@ -1,0 +1,1 @@
+//! Area and energy: technology table x counted actions (being written).
