@@ -1,0 +1,243 @@
+//! Tests of the `.npy` reader and writer.
+
+use super::*;
+use crate::tensor::DEFAULT_MAX_ELEMENTS as MAX;
+
+/// Builds a `.npy` image from header text and raw data bytes (no alignment padding).
+fn npy(major: u8, header: &str, data: &[u8]) -> Vec<u8> {
+    let len = header.len() as u32;
+    let len = if major == 1 { len.to_le_bytes()[..2].to_vec() } else { len.to_le_bytes().to_vec() };
+    [&MAGIC[..], &[major, 0], &len, header.as_bytes(), data].concat()
+}
+
+/// A version 1.0 image with the usual dict.
+fn v1(descr: &str, fortran: &str, shape: &str, data: &[u8]) -> Vec<u8> {
+    let h = format!("{{'descr': '{descr}', 'fortran_order': {fortran}, 'shape': {shape}, }}\n");
+    npy(1, &h, data)
+}
+
+fn f4le(v: &[f32]) -> Vec<u8> {
+    v.iter().flat_map(|x| x.to_le_bytes()).collect()
+}
+
+fn bits(v: &[f32]) -> Vec<u32> {
+    v.iter().map(|x| x.to_bits()).collect()
+}
+
+fn load(bytes: &[u8]) -> NpyLoad {
+    decode_npy(bytes, MAX).expect("decode should succeed")
+}
+
+fn refuse(bytes: &[u8]) -> String {
+    let msg = decode_npy(bytes, MAX).expect_err("decode should refuse").to_string();
+    assert!(!msg.contains('\n') && msg.starts_with(|c: char| !c.is_uppercase()), "{msg}");
+    msg
+}
+
+/// `numpy.save(f, numpy.arange(6, dtype='<f4').reshape(2, 3))`, numpy 2.4.
+const NUMPY_2X3: &[u8] = b"\x93NUMPY\x01\x00v\x00{'descr': '<f4', 'fortran_order': False, 'shape': (2, 3), }                                                          \n\x00\x00\x00\x00\x00\x00\x80?\x00\x00\x00@\x00\x00@@\x00\x00\x80@\x00\x00\xa0@";
+
+#[test]
+fn round_trip_is_bit_exact() {
+    let specials = [-0.0, 0.0, 1.5, -3.25, f32::MIN_POSITIVE, f32::MAX, f32::INFINITY, -f32::INFINITY];
+    let nan_and_subnormal = [1, 0x807f_ffff, 0x7fc0_0001, 0xffa0_0000, 0x7f80_0001].map(f32::from_bits);
+    let data: Vec<f32> =
+        specials.into_iter().chain(nan_and_subnormal).chain((0..11).map(|i| i as f32 * -0.37)).collect();
+    for shape in [vec![13], vec![24], vec![4, 6], vec![1, 24], vec![2, 3, 4], vec![1, 1, 1, 1]] {
+        let n: usize = shape.iter().product();
+        let bytes = encode_npy_f32(&shape, &data[..n]);
+        assert_eq!((bytes.len() - 4 * n) % 64, 0);
+        let got = load(&bytes);
+        assert_eq!(got.tensor.shape, shape);
+        assert_eq!(bits(&got.tensor.data), bits(&data[..n]), "shape {shape:?}");
+        assert!(!got.converted_from_f64 && !got.fortran_order);
+    }
+}
+
+#[test]
+fn encoder_header_is_byte_exact() {
+    let bytes = encode_npy_f32(&[2, 3], &[0.0, 1.0, 2.0, 3.0, 4.0, 5.0]);
+    assert_eq!(&bytes[..8], b"\x93NUMPY\x01\x00");
+    let hlen = usize::from(u16::from_le_bytes([bytes[8], bytes[9]]));
+    assert_eq!(((10 + hlen) % 64, bytes.len()), (0, 10 + hlen + 24));
+    let header = std::str::from_utf8(&bytes[10..10 + hlen]).expect("ascii header");
+    let dict = "{'descr': '<f4', 'fortran_order': False, 'shape': (2, 3), }";
+    let rest = header.strip_prefix(dict).expect("literal dict first");
+    assert_eq!(rest.trim_start_matches(' '), "\n");
+    assert_eq!(bytes, NUMPY_2X3);
+    assert_eq!(load(NUMPY_2X3).tensor, Tensor::new(vec![2, 3], vec![0.0, 1.0, 2.0, 3.0, 4.0, 5.0]));
+    assert!(String::from_utf8_lossy(&encode_npy_f32(&[3], &[0.0; 3])).contains("'shape': (3,), }"));
+    assert!(String::from_utf8_lossy(&encode_npy_f32(&[], &[0.0])).contains("'shape': (), }"));
+    for n in 0..200 {
+        let b = encode_npy_f32(&[n], &vec![1.0; n]);
+        assert_eq!((b.len() - 4 * n) % 64, 0, "n = {n}");
+    }
+}
+
+#[test]
+fn fortran_order_is_transposed_to_c_order() {
+    // C array [[1, 2, 3], [4, 5, 6]] stored column-major.
+    let got = load(&v1("<f4", "True", "(2, 3)", &f4le(&[1.0, 4.0, 2.0, 5.0, 3.0, 6.0])));
+    assert!(got.fortran_order);
+    assert_eq!(got.tensor, Tensor::new(vec![2, 3], vec![1.0, 2.0, 3.0, 4.0, 5.0, 6.0]));
+    // 3-D: element (i, j, k) holds 100i + 10j + k; its Fortran offset is i + 2j + 6k.
+    let ijk = |c: usize| (c / 12, c / 4 % 3, c % 4);
+    let mut f = vec![0.0f32; 24];
+    for (i, j, k) in (0..24).map(ijk) {
+        f[i + 2 * j + 6 * k] = (100 * i + 10 * j + k) as f32;
+    }
+    let want: Vec<f32> = (0..24).map(ijk).map(|(i, j, k)| (100 * i + 10 * j + k) as f32).collect();
+    assert_eq!(load(&v1("<f4", "True", "(2, 3, 4)", &f4le(&f))).tensor.data, want);
+}
+
+#[test]
+fn big_endian_native_and_f8() {
+    let be: Vec<u8> = [1.5f32, -0.0, 7.0].iter().flat_map(|x| x.to_be_bytes()).collect();
+    assert_eq!(bits(&load(&v1(">f4", "False", "(3,)", &be)).tensor.data), bits(&[1.5, -0.0, 7.0]));
+    assert_eq!(load(&v1("=f4", "False", "(1,)", &f4le(&[2.0]))).tensor.data, [2.0]);
+    // 0.1 needs rounding; 1 + 2^-24 is a tie (to even: 1.0); 1 + 3 * 2^-24 ties up to 1 + 2^-22.
+    let vals = [0.1f64, 1.0 + 2f64.powi(-24), 1.0 + 3.0 * 2f64.powi(-24), -2.5, 1e300];
+    let want = bits(&[0.1f32, 1.0, 1.0 + 2f32.powi(-22), -2.5, f32::INFINITY]);
+    let le: Vec<u8> = vals.iter().flat_map(|x| x.to_le_bytes()).collect();
+    let got = load(&v1("<f8", "False", "(5,)", &le));
+    assert!(got.converted_from_f64);
+    assert_eq!(bits(&got.tensor.data), want);
+    let be: Vec<u8> = vals.iter().flat_map(|x| x.to_be_bytes()).collect();
+    assert_eq!(bits(&load(&v1(">f8", "True", "(5, 1)", &be)).tensor.data), want);
+}
+
+#[test]
+fn version_2_and_3_headers_and_loose_dict_syntax() {
+    for major in [2, 3] {
+        let h = "{'descr': '<f4', 'fortran_order': False, 'shape': (2,), }\n";
+        assert_eq!(load(&npy(major, h, &f4le(&[1.0, 2.0]))).tensor.data, [1.0, 2.0]);
+    }
+    let loose = " {\"shape\":(1,2L,),'fortran_order':False,'descr':\"<f4\"} \n";
+    assert_eq!(load(&npy(1, loose, &f4le(&[1.0, 2.0]))).tensor.shape, [1, 2]);
+}
+
+#[test]
+fn refuses_bad_prefix_and_dtype() {
+    let bad_magic = "not a .npy file: bad magic bytes";
+    assert!(refuse(b"\x93NUMPZ\x01\x00\x00\x00").starts_with(bad_magic));
+    assert!(refuse(b"PK\x03\x04").starts_with(bad_magic));
+    assert_eq!(refuse(b"\x93NUMPY\x01"), "truncated header: need 10 bytes, file has 7");
+    let good = v1("<f4", "False", "(1,)", &[0; 4]);
+    assert!(refuse(&good[..30]).starts_with("truncated header: need "));
+    let e = refuse(&npy(4, "{}", &[]));
+    assert_eq!(e, "unsupported .npy format version 4.0 (supported: 1.0, 2.0, 3.0)");
+    assert!(refuse(b"\x93NUMPY\x01\x01\x00\x00").starts_with("unsupported .npy format version 1.1"));
+    for d in ["<i4", "|u1", "<f2", "|f4", "<c8", "|O", "<f16", "f4", "float32", "<f4 "] {
+        let msg = refuse(&v1(d, "False", "(1,)", &[0; 4]));
+        assert!(msg.starts_with(&format!("unsupported dtype '{d}': only float32 and float64")), "{msg}");
+    }
+    let structured = "{'descr': [('a', '<f4'),\n ('b', '<i4', (2,))], 'fortran_order': False, 'shape': (1,)}";
+    let msg = refuse(&npy(1, structured, &[0; 12]));
+    assert!(msg.starts_with("unsupported dtype [('a', '<f4'),  ('b', '<i4', (2,))]: only"), "{msg}");
+}
+
+#[test]
+fn refuses_bad_dicts() {
+    let e = refuse(&npy(1, "{'descr': '<f4', 'shape': (1,), }", &[0; 4]));
+    assert_eq!(e, "malformed .npy header: missing key 'fortran_order'");
+    let e = refuse(&npy(1, "{'descr': '<f4', 'fortran_order': False, 'shape': (1,), 'x': 1}", &[0; 4]));
+    assert_eq!(e, "malformed .npy header: unknown key 'x'");
+    let deep = format!("{{'descr': {}1{}}}", "(".repeat(100), ")".repeat(100));
+    let tail = "'fortran_order': False, 'descr': '<f4'}";
+    for bad in [
+        "",
+        "{",
+        "{}",
+        "[]",
+        "{'descr' '<f4'}",
+        "{'descr': '<f4}",
+        "{'descr': '<f4' 'shape': (1,)}",
+        "{descr: 1}",
+        "{'shape': (1,), 'shape': (1,), 'fortran_order': False, 'descr': '<f4'}",
+        "{1: 2}",
+        &deep,
+        "{'descr': '<f4', 'fortran_order': False, 'shape': (1,)} x",
+        "{'descr': '<\\x66\\x34'}",
+        "{'descr': '<f4', 'fortran_order': 0, 'shape': (1,)}",
+        "{'descr': '<f4', 'fortran_order': None}",
+    ] {
+        assert!(refuse(&npy(1, bad, &[0; 4])).starts_with("malformed .npy header: "), "{bad:?}");
+    }
+    for shape in ["(3)", "[3]", "(-1,)", "(1.5,)", "(,)", "('1',)", "(1,,)", "(True,)", "((1,),)"] {
+        let msg = refuse(&npy(1, &format!("{{'shape': {shape}, {tail}"), &[0; 4]));
+        assert!(msg.starts_with("malformed .npy header: "), "{shape} -> {msg}");
+    }
+}
+
+#[test]
+fn refuses_bad_shapes_before_allocating() {
+    let e = refuse(&v1("<f4", "False", "(1000000, 1000000)", &[]));
+    assert_eq!(e, "too many elements: shape (1000000, 1000000) has 1000000000000 elements, limit is 2147483648");
+    let e = decode_npy(&v1("<f4", "False", "(2, 3)", &[0; 24]), 5).expect_err("over the limit");
+    assert_eq!(e.to_string(), "too many elements: shape (2, 3) has 6 elements, limit is 5");
+    let e = refuse(&v1("<f4", "False", "(1099511627776, 1099511627776)", &[]));
+    assert_eq!(e, "shape (1099511627776, 1099511627776) is too large: element count overflows");
+    let e = decode_npy(&v1("<f8", "False", "(4611686018427387904,)", &[]), usize::MAX).expect_err("bytes");
+    assert!(matches!(e, NpyError::ShapeOverflow(_)), "{e}");
+    assert!(refuse(&v1("<f4", "False", "(99999999999999999999999,)", &[])).contains("too large"));
+    let e = refuse(&v1("<f4", "False", "(2, 0)", &[]));
+    assert_eq!(e, "empty tensor (shape (2, 0)): cannot convert an array with zero elements");
+    assert!(refuse(&v1("<f4", "False", "(0, 1099511627776, 1099511627776)", &[])).starts_with("empty"));
+    assert_eq!(refuse(&v1("<f4", "False", "()", &[0; 4])), "scalar .npy (shape ()), expected an array");
+}
+
+#[test]
+fn refuses_wrong_data_length() {
+    let e = refuse(&v1("<f4", "False", "(2, 3)", &[0; 12]));
+    assert_eq!(e, "truncated data: header promises 24 bytes of data, file has 12");
+    let e = refuse(&v1("<f8", "False", "(2,)", &[0; 17]));
+    assert_eq!(e, "trailing bytes: header promises 16 bytes of data, file has 17");
+    assert!(refuse(&[NUMPY_2X3, b"\n"].concat()).starts_with("trailing bytes"));
+}
+
+#[test]
+fn never_panics_on_mutated_input() {
+    let f8 = npy(2, "{'descr': '>f8', 'fortran_order': True, 'shape': (2, 3), }", &[0; 48]);
+    for base in [NUMPY_2X3, &f8] {
+        for cut in 0..base.len() {
+            assert!(decode_npy(&base[..cut], MAX).is_err());
+        }
+        for (pos, val) in (0..base.len()).flat_map(|p| (0..=255u8).map(move |v| (p, v))) {
+            let mut b = base.to_vec();
+            b[pos] = val;
+            if let Err(e) = decode_npy(&b, 1000) {
+                assert!(!e.to_string().contains('\n'));
+            }
+        }
+    }
+}
+
+#[test]
+fn read_npy_names_the_path() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let good = dir.path().join("good.npy");
+    std::fs::write(&good, NUMPY_2X3).expect("write");
+    assert_eq!(read_npy(&good, 6).expect("read").tensor.shape, [2, 3]);
+
+    let bad = dir.path().join("x.npy");
+    std::fs::write(&bad, v1("<f4", "False", "(160,)", &[0; 12])).expect("write");
+    let msg = read_npy(&bad, MAX).expect_err("truncated").to_string();
+    let want = "truncated data: header promises 640 bytes of data, file has 12";
+    assert_eq!(msg, format!("{}: {want}", bad.display()));
+
+    let missing = dir.path().join("missing.npy");
+    let msg = read_npy(&missing, 6).expect_err("missing").to_string();
+    let os = std::io::Error::from_raw_os_error(2).to_string();
+    assert_eq!(msg, format!("{}: cannot read file: {os}", missing.display()));
+
+    let huge = dir.path().join("huge.npy");
+    std::fs::File::create(&huge).and_then(|f| f.set_len((1 << 20) + 81)).expect("sparse file");
+    let msg = read_npy(&huge, 10).expect_err("too large").to_string();
+    let want = "file is 1048657 bytes, over the 1048656-byte limit for 10 elements";
+    assert_eq!(msg, format!("{}: {want}", huge.display()));
+    // A device reports size 0 but never ends: reading stops one byte past the limit.
+    if Path::new("/dev/zero").exists() {
+        let e = read_npy(Path::new("/dev/zero"), 10).expect_err("endless");
+        assert!(matches!(e, NpyError::FileTooLarge { size: 1048657, .. }), "{e}");
+    }
+}
