@@ -89,6 +89,7 @@ fn main() {
             names: ("X", "Y"),
             fidelity: Fidelity::Fold,
             numerics: false,
+            first_job: 0,
         };
         let t = Instant::now();
         let sim = fastbfp::accel::simulate_gemm(&arch, &req).unwrap();

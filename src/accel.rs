@@ -57,6 +57,8 @@ pub struct GemmRequest<'a> {
     pub fidelity: Fidelity,
     /// Compute the output (otherwise timing only).
     pub numerics: bool,
+    /// Conversion job number of X (Y is the next), in the order the run performs them.
+    pub first_job: u64,
 }
 
 /// Everything one simulated GEMM produced.
@@ -217,7 +219,8 @@ pub fn simulate_gemm(arch: &Arch, req: &GemmRequest) -> Result<GemmSim, GemmErro
     if full_width {
         geometry = geometry.full_width();
     }
-    let ops = if req.numerics { Some(quantize_operands_named(spec, req.x, req.y, 0, req.names)?) } else { None };
+    let ops =
+        if req.numerics { Some(quantize_operands_named(spec, req.x, req.y, req.first_job, req.names)?) } else { None };
     let storage = |f: BfpFormat| OperandStorage {
         group: f.group() as u64,
         exp_bits: f.exp_bits() as u64,

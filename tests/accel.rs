@@ -41,6 +41,7 @@ fn run(a: &Arch, pass: Pass, dims: (usize, usize, usize), fidelity: Fidelity) ->
         names: ("X", "Y"),
         fidelity,
         numerics: true,
+        first_job: 0,
     };
     simulate_gemm(a, &req).unwrap()
 }

@@ -82,6 +82,7 @@ pub fn run(a: &GemmArgs) -> Result<()> {
             names: (&xl, &yl),
             fidelity: a.fidelity,
             numerics: !a.no_numerics,
+            first_job: 0,
         };
         let sim = simulate_gemm(arch, &req)?;
         print_sim(arch, &sim, &spec);
