@@ -86,9 +86,13 @@ pub struct GemmSim {
     pub utilization: f64,
     /// Bits moved, by memory.
     pub traffic: Traffic,
-    /// Every fold's timeline.
+    /// Number of folds.
+    pub fold_count: usize,
+    /// Every fold's timeline (not serialised: `--stats` and the timeline plot use it).
+    #[serde(skip)]
     pub folds: Vec<FoldRecord>,
-    /// Chunk passes (or MACs) per cell, row-major.
+    /// Chunk passes (or MACs) per cell, row-major (not serialised; summed in reports).
+    #[serde(skip)]
     pub busy: Vec<u64>,
     /// Conversion flags of X and Y (BFP cells with numerics).
     pub flags: Option<(ConvertFlags, ConvertFlags)>,
@@ -119,6 +123,7 @@ pub fn mem_params(arch: &Arch) -> MemParams {
         mant_sram_capacity_bits: m.mantissa_sram.capacity_kib * 8192,
         mant_sram_bits_per_cycle: m.mantissa_sram.bits_per_cycle,
         double_buffering: m.double_buffering,
+        has_converters: arch.array.cell.is_bfp(),
         converter_groups_per_cycle: arch.converters.count as u64 * arch.converters.groups_per_cycle as u64,
         converter_latency_cycles: arch.converter_latency_cycles(),
         converters_at_input: arch.array.cell.is_bfp()
@@ -192,6 +197,7 @@ pub fn simulate_gemm(arch: &Arch, req: &GemmRequest) -> Result<GemmSim, GemmErro
                 breakdown: CycleBreakdown { stream_cycles: cycles, ..Default::default() },
                 utilization: macs as f64 / (cycles.max(1) as f64 * (r * c) as f64),
                 traffic: Traffic::default(),
+                fold_count: 0,
                 folds: Vec::new(),
                 busy: Vec::new(),
                 flags: None,
@@ -277,6 +283,7 @@ fn finish(
         breakdown,
         utilization: if end == 0 { 0.0 } else { busy_total as f64 / (end as f64 * (r * c) as f64) },
         traffic: gate.traffic,
+        fold_count: run.folds.len(),
         folds: run.folds,
         busy: run.busy,
         flags,

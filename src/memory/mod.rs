@@ -35,6 +35,8 @@ pub struct MemParams {
     pub mant_sram_bits_per_cycle: u64,
     /// Two operand buffers: the next fold's operands arrive while the current fold runs.
     pub double_buffering: bool,
+    /// The arch has BFP converters (element-wise cells do not).
+    pub has_converters: bool,
     /// Converter throughput, groups per cycle (all converters together).
     pub converter_groups_per_cycle: u64,
     /// Converter pipeline latency, cycles.
@@ -278,7 +280,9 @@ impl FoldGate for MemorySystem {
         let sram_extra = sram_cycles.saturating_sub(busy);
         // Converter work in this fold.
         let (ru, cu, t) = (f.rows_used as u64, f.cols_used as u64, f.stream_len as u64);
-        let groups = if self.params.converters_at_input {
+        let groups = if !self.params.has_converters {
+            0
+        } else if self.params.converters_at_input {
             let g = |s: &OperandStorage| s.group;
             (a.mant_bits / (32 * g(&self.x)).max(1)) + (b.mant_bits / (32 * g(&self.y)).max(1))
         } else if f.last_of_reduction {

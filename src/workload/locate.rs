@@ -1,0 +1,261 @@
+//! Field paths <-> line/column in a workload's RON text.
+//!
+//! serde forgets where a value came from, so errors found after deserialisation (a batch of 0,
+//! a channel mismatch) use this to point at the offending value, and RON's own errors (which
+//! carry a position but no path) use it to name the field. It knows nothing of the schema: it
+//! tokenises the text and records every `key: value` inside `( )`, every `"key": value` inside
+//! `{ }` (as `path["key"]`) and every list item (as `path[i]`). Enum variant names are not part
+//! of a path: `op: conv2d(in_channels: 3)` gives `layers[0].op.in_channels`.
+//!
+//! The same idea as `crate::arch`'s locator, extended to string-keyed maps (the `per_layer`
+//! precision policy); that one is private to its module.
+
+/// A 1-based line and column, columns counted in characters (as RON counts them).
+pub(crate) type Pos = (usize, usize);
+
+#[derive(Debug, Clone, PartialEq)]
+enum Tok {
+    Ident(String),
+    Str(String),
+    Punct(char),
+    Other,
+}
+
+#[derive(Debug, Clone)]
+struct Token {
+    tok: Tok,
+    start: Pos,
+    /// Position of the token's last character.
+    end: Pos,
+}
+
+#[derive(Debug, Clone)]
+struct Entry {
+    path: String,
+    depth: usize,
+    key_start: Pos,
+    value_start: Option<Pos>,
+    value_end: Pos,
+}
+
+/// Every field of a RON document with its position.
+#[derive(Debug, Clone, Default)]
+pub(crate) struct Locator {
+    entries: Vec<Entry>,
+    first: Option<Pos>,
+}
+
+fn positions(chars: &[char]) -> Vec<Pos> {
+    let mut pos = Vec::with_capacity(chars.len() + 1);
+    let (mut line, mut col) = (1, 1);
+    for &c in chars {
+        pos.push((line, col));
+        if c == '\n' {
+            line += 1;
+            col = 1;
+        } else {
+            col += 1;
+        }
+    }
+    pos.push((line, col));
+    pos
+}
+
+fn tokenize(text: &str) -> Vec<Token> {
+    let chars: Vec<char> = text.chars().collect();
+    let pos = positions(&chars);
+    let at = |k: usize| chars.get(k).copied().unwrap_or('\0');
+    let (n, mut i, mut toks) = (chars.len(), 0, Vec::new());
+    while i < n {
+        let (c, start) = (chars[i], i);
+        let tok = if c.is_whitespace() {
+            i += 1;
+            continue;
+        } else if c == '/' && at(i + 1) == '/' {
+            while i < n && chars[i] != '\n' {
+                i += 1;
+            }
+            continue;
+        } else if c == '/' && at(i + 1) == '*' {
+            let mut depth = 0usize;
+            while i < n {
+                if chars[i] == '/' && at(i + 1) == '*' {
+                    depth += 1;
+                    i += 2;
+                } else if chars[i] == '*' && at(i + 1) == '/' {
+                    depth = depth.saturating_sub(1);
+                    i += 2;
+                    if depth == 0 {
+                        break;
+                    }
+                } else {
+                    i += 1;
+                }
+            }
+            continue;
+        } else if c == '"' {
+            i += 1;
+            let mut s = String::new();
+            while i < n && chars[i] != '"' {
+                if chars[i] == '\\' {
+                    i += 1;
+                }
+                if i < n {
+                    s.push(chars[i]);
+                }
+                i += 1;
+            }
+            i += 1;
+            Tok::Str(s)
+        } else if c.is_ascii_digit() || ((c == '-' || c == '+' || c == '.') && at(i + 1).is_ascii_digit()) {
+            i += 1;
+            while i < n && (chars[i].is_alphanumeric() || chars[i] == '_' || chars[i] == '.') {
+                i += 1;
+            }
+            Tok::Other
+        } else if c.is_alphabetic() || c == '_' {
+            while i < n && (chars[i].is_alphanumeric() || chars[i] == '_' || chars[i] == '#') {
+                i += 1;
+            }
+            Tok::Ident(chars[start..i].iter().collect::<String>().trim_start_matches("r#").to_string())
+        } else {
+            i += 1;
+            Tok::Punct(c)
+        };
+        let last = i.min(n).saturating_sub(1).max(start);
+        toks.push(Token { tok, start: pos[start], end: pos[last] });
+    }
+    toks
+}
+
+/// The first position at or after `pos` that is not whitespace or a comment (RON reports some
+/// errors at the blank before the offending token), or `pos` itself when none follows.
+pub(crate) fn skip_blank(text: &str, pos: Pos) -> Pos {
+    tokenize(text).into_iter().map(|t| t.start).find(|&s| s >= pos).unwrap_or(pos)
+}
+
+struct Frame {
+    path: String,
+    kind: char,
+    current: Option<usize>,
+    index: usize,
+}
+
+fn join(base: &str, key: &str) -> String {
+    if base.is_empty() {
+        key.to_string()
+    } else {
+        format!("{base}.{key}")
+    }
+}
+
+impl Locator {
+    /// Walks `text` and records every field, map entry and list item. Never fails: on
+    /// malformed text it records what it can.
+    pub(crate) fn new(text: &str) -> Self {
+        let toks = tokenize(text);
+        let mut entries: Vec<Entry> = Vec::new();
+        let mut stack = vec![Frame { path: String::new(), kind: ' ', current: None, index: 0 }];
+        let mut i = 0;
+        while i < toks.len() {
+            let t = &toks[i];
+            let (depth, top) = (stack.len(), stack.len() - 1);
+            let colon_next = matches!(toks.get(i + 1).map(|n| &n.tok), Some(Tok::Punct(':')));
+            let key = match (&t.tok, stack[top].kind) {
+                (Tok::Ident(name), '(') if colon_next => Some(join(&stack[top].path, name)),
+                (Tok::Str(name), '{') if colon_next => Some(format!("{}[{name:?}]", stack[top].path)),
+                _ => None,
+            };
+            if let Some(path) = key {
+                entries.push(Entry { path, depth, key_start: t.start, value_start: None, value_end: t.end });
+                stack[top].current = Some(entries.len() - 1);
+                i += 2;
+                continue;
+            }
+            match t.tok {
+                Tok::Punct(',') => {
+                    if stack[top].kind == '[' {
+                        stack[top].index += 1;
+                    }
+                    stack[top].current = None;
+                }
+                Tok::Punct(')' | ']' | '}') if stack.len() > 1 => {
+                    stack.pop();
+                    if let Some(e) = stack[stack.len() - 1].current {
+                        entries[e].value_end = t.end;
+                    }
+                }
+                _ => {
+                    let f = &mut stack[top];
+                    if f.kind == '[' && f.current.is_none() {
+                        let path = format!("{}[{}]", f.path, f.index);
+                        entries.push(Entry { path, depth, key_start: t.start, value_start: None, value_end: t.end });
+                        f.current = Some(entries.len() - 1);
+                    }
+                    if let Some(e) = f.current {
+                        entries[e].value_start.get_or_insert(t.start);
+                        entries[e].value_end = t.end;
+                    }
+                    if let Tok::Punct(open @ ('(' | '[' | '{')) = t.tok {
+                        let path = f.current.map_or_else(|| f.path.clone(), |e| entries[e].path.clone());
+                        stack.push(Frame { path, kind: open, current: None, index: 0 });
+                    }
+                }
+            }
+            i += 1;
+        }
+        Self { entries, first: toks.first().map(|t| t.start) }
+    }
+
+    /// Where the value of `path` starts. If `path` is not in the text (a field left out, a
+    /// default), the nearest enclosing field that is; if none is, the document's first token.
+    pub(crate) fn value_pos(&self, path: &str) -> Pos {
+        let mut p = path;
+        loop {
+            if let Some(e) = self.entries.iter().find(|e| e.path == p) {
+                return e.value_start.unwrap_or(e.key_start);
+            }
+            match p.rfind(['.', '[']) {
+                Some(k) => p = &p[..k],
+                None => return self.first.unwrap_or((1, 1)),
+            }
+        }
+    }
+
+    /// Whether `pos` is exactly where the key (or list item) of some field starts.
+    pub(crate) fn is_key_start(&self, pos: Pos) -> bool {
+        self.entries.iter().any(|e| e.key_start == pos)
+    }
+
+    /// The deepest field whose key or value covers `pos` (`""` for the top level).
+    pub(crate) fn path_at(&self, pos: Pos) -> &str {
+        self.entries
+            .iter()
+            .filter(|e| e.key_start <= pos && pos <= e.value_end)
+            .max_by_key(|e| e.depth)
+            .map_or("", |e| e.path.as_str())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const DOC: &str = "// (x: 1)\n(\n  name: \"a: (b\",\n  precision: per_layer({ \"c1\": (weights: (mantissa_bits: 9)) }),\n  layers: [(name: \"x\", op: relu), (op: conv2d(kernel: (3, 3)))],\n)\n";
+
+    #[test]
+    fn finds_values_by_path_and_paths_by_position() {
+        let l = Locator::new(DOC);
+        assert_eq!(l.value_pos("name"), (3, 9));
+        assert_eq!(l.value_pos("precision[\"c1\"].weights.mantissa_bits"), (4, 58));
+        assert_eq!(l.value_pos("layers[1].op.kernel"), (5, 55));
+        assert_eq!(l.value_pos("layers[1].op.stride"), (5, 40));
+        assert_eq!(l.value_pos("nothing"), (2, 1));
+        assert_eq!(l.path_at((4, 58)), "precision[\"c1\"].weights.mantissa_bits");
+        assert_eq!(l.path_at((5, 56)), "layers[1].op.kernel");
+        assert_eq!(l.path_at((6, 1)), "");
+        assert!(l.is_key_start((5, 35)));
+        assert_eq!(skip_blank(DOC, (4, 57)), (4, 58));
+        assert_eq!(skip_blank(DOC, (9, 1)), (9, 1));
+    }
+}
