@@ -13,6 +13,7 @@
 //! | [`sim`] | `Cycle`, the event queue, stall statistics |
 //! | [`memory`] | DRAM channel, SRAM banks, buffering, converters, transposes, traffic |
 //! | [`tensor`] | dense binary32 tensors and the `.npy` format |
+//! | [`training`] | training iterations of a workload on an arch: every GEMM simulated, priced, summed |
 //! | [`workload`] | RON workloads, the layer DAG, lowering to GEMMs, precision policies |
 //! | [`report`] | everything that writes files (atomically) and the `$readmemh` images |
 
@@ -29,4 +30,5 @@ pub mod memory;
 pub mod report;
 pub mod sim;
 pub mod tensor;
+pub mod training;
 pub mod workload;

@@ -18,11 +18,8 @@ fn main() {
             std::process::exit(2);
         }
     };
-    let Some(command) = args.command else {
-        // No arguments: the help, and success (the default simulation arrives with `run`).
-        cli::print_help();
-        return;
-    };
+    // No command: the default simulation (`run` with every default).
+    let command = args.command.unwrap_or_else(cli::default_command);
     if let Err(e) = cli::run(command) {
         eprintln!("error: {e:#}");
         std::process::exit(1);

@@ -36,11 +36,32 @@ fn s(v: &Value) -> String {
 }
 
 #[test]
-fn no_arguments_prints_help_and_succeeds() {
-    let o = run(&[]);
-    assert!(o.status.success());
+fn no_arguments_runs_the_default_simulation() {
+    // `fastbfp` with no arguments is `fastbfp run` on the embedded defaults, writing into ./out.
+    let tmp = tempfile::tempdir().unwrap();
+    let o = bin().current_dir(tmp.path()).output().unwrap();
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
     let out = String::from_utf8_lossy(&o.stdout);
-    assert!(out.contains("quantize") && out.contains("gemm"), "{out}");
+    for want in ["resnet18-cifar on fast-32x32", "cycles", "utilization", "area", "energy", "SNR dB"] {
+        assert!(out.contains(want), "summary lacks {want}: {out}");
+    }
+    let dir = tmp.path().join("out");
+    let report: Value = serde_json::from_str(&std::fs::read_to_string(dir.join("report.json")).unwrap()).unwrap();
+    assert_eq!(report["schema_version"], 1);
+    assert!(report["totals"]["cycles"].as_u64().unwrap() > 0);
+    assert!(!report["jobs"].as_array().unwrap().is_empty());
+    let csv = std::fs::read_to_string(dir.join("layers.csv")).unwrap();
+    assert!(csv.lines().count() > 50 && csv.starts_with("iteration,layer,kind,pass"));
+    let mut plots = 0;
+    for e in std::fs::read_dir(&dir).unwrap() {
+        let p = e.unwrap().path();
+        if p.extension().is_some_and(|x| x == "png") {
+            assert!(p.with_extension("svg").exists());
+            assert!(std::fs::read(&p).unwrap().starts_with(b"\x89PNG"));
+            plots += 1;
+        }
+    }
+    assert!(plots >= 5, "{plots} plots");
 }
 
 #[test]

@@ -76,8 +76,8 @@ pub trait FoldGate {
     /// `fold`'s operand buffer is free at cycle `now`: fetch its operands; returns the cycle
     /// they are on chip and, should the fold wait for them, why.
     fn fetch_operands(&mut self, fold: &Fold, now: Cycle) -> (Cycle, StallReason);
-    /// Extra cycles memory or converters add to `fold`'s streaming phase.
-    fn stream_stretch(&mut self, fold: &Fold, phases: &PhaseCycles) -> (u64, StallReason);
+    /// Extra cycles memory or converters add to `fold`'s streaming phase, which starts at `now`.
+    fn stream_stretch(&mut self, fold: &Fold, phases: &PhaseCycles, now: Cycle) -> (u64, StallReason);
     /// `rec` has finished (its results leave the array at `now`).
     fn finished(&mut self, rec: &FoldRecord, now: Cycle);
 }
@@ -92,7 +92,7 @@ impl FoldGate for IdealMemory {
     fn fetch_operands(&mut self, _: &Fold, now: Cycle) -> (Cycle, StallReason) {
         (now, StallReason::Dram)
     }
-    fn stream_stretch(&mut self, _: &Fold, _: &PhaseCycles) -> (u64, StallReason) {
+    fn stream_stretch(&mut self, _: &Fold, _: &PhaseCycles, _: Cycle) -> (u64, StallReason) {
         (0, StallReason::Sram)
     }
     fn finished(&mut self, _: &FoldRecord, _: Cycle) {}
@@ -292,7 +292,7 @@ fn schedule(
                         break;
                     }
                     st[f].array_free = free;
-                    let (stretch, why) = gate.stream_stretch(&folds[f], &ph);
+                    let (stretch, why) = gate.stream_stretch(&folds[f], &ph, Cycle(start));
                     st[f].stretch = (stretch, (stretch > 0).then_some(why));
                     st[f].load = Some((start, start));
                     st[f].stream = Some((start, start + ph.stream + stretch));
@@ -342,7 +342,7 @@ fn schedule(
                         break;
                     }
                     let start = le.max(pe);
-                    let (stretch, why) = gate.stream_stretch(&folds[f], &ph);
+                    let (stretch, why) = gate.stream_stretch(&folds[f], &ph, Cycle(start));
                     st[f].stretch = (stretch, (stretch > 0).then_some(why));
                     let end = start + ph.stream + stretch;
                     st[f].stream = Some((start, end));

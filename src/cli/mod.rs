@@ -4,11 +4,12 @@
 mod gemm;
 mod lfsr;
 mod quantize;
+mod run;
 
 use std::path::{Path, PathBuf};
 
 use anyhow::{bail, Result};
-use clap::{Args, CommandFactory, Parser, Subcommand};
+use clap::{Args, Parser, Subcommand};
 use fastbfp::array::Fidelity;
 use fastbfp::bfp::Rounding;
 use fastbfp::fmac::AccumulatorKind;
@@ -26,6 +27,10 @@ pub struct Cli {
 
 #[derive(Debug, Subcommand)]
 pub enum Command {
+    /// Simulate training iterations of a workload on an arch: cycles, utilization, area,
+    /// energy, traffic and numerical quality, with report.json, layers.csv and plots. With no
+    /// arguments: the default arch on the default workload.
+    Run(run::RunArgs),
     /// Convert a binary32 tensor to BFP (groups along the last axis) and back; print the
     /// flag counts; optionally write the split exponent/mantissa memory images.
     Quantize(QuantizeArgs),
@@ -155,16 +160,24 @@ pub struct GemmArgs {
     pub kernel: String,
 }
 
-/// Prints the top-level help (used when no command is given).
-pub fn print_help() {
-    let mut cmd = Cli::command();
-    let _ = cmd.print_help();
-    println!();
+/// The command run when none is given: `run` with every default.
+pub fn default_command() -> Command {
+    Command::Run(run::RunArgs {
+        arch: None,
+        workload: None,
+        out: PathBuf::from("out"),
+        fidelity: Fidelity::Fold,
+        no_numerics: false,
+        iterations: None,
+        seed: 1,
+        quiet: false,
+    })
 }
 
 /// Runs one command.
 pub fn run(command: Command) -> Result<()> {
     match command {
+        Command::Run(a) => run::run(&a),
         Command::Quantize(a) => quantize::run(&a),
         Command::Gemm(a) => gemm::run(&a),
         Command::Lfsr(a) => lfsr::run(&a),
@@ -238,6 +251,7 @@ mod tests {
 
     #[test]
     fn cli_definition_is_consistent() {
+        use clap::CommandFactory;
         Cli::command().debug_assert();
     }
 }

@@ -129,6 +129,9 @@ pub struct MemorySystem {
     dma: DmaChannel,
     /// Resident tiles, least recently used first.
     resident: Vec<Tile>,
+    /// Bits of each fold's stream tiles that did not fit the buffer: they stream from DRAM
+    /// while the fold runs, keyed by fold index.
+    pending: Vec<(usize, u64)>,
     /// When the explicit transpose (if any) is done.
     transpose_done: Option<u64>,
     /// Latest write-back completion.
@@ -155,6 +158,7 @@ impl MemorySystem {
             out_bits_per_element,
             dma: DmaChannel::new(params.dram_bytes_per_cycle, params.dram_latency_cycles),
             resident: Vec::new(),
+            pending: Vec::new(),
             transpose_done: None,
             writeback_done: 0,
             traffic: Traffic::default(),
@@ -243,19 +247,39 @@ impl FoldGate for MemorySystem {
         }
         let issue = now.0.max(floor);
         let mut ready = floor;
+        // A fold's share of the buffers: half of each bank with double buffering.
+        let share = if self.params.double_buffering { 2 } else { 1 };
+        let (cap_exp, cap_mant) =
+            (self.params.exp_sram_capacity_bits / share / 2, self.params.mant_sram_capacity_bits / share / 2);
         for tile in self.tiles(f) {
             if let Some(pos) = self.resident.iter().position(|t| t.key == tile.key) {
                 let t = self.resident.remove(pos);
                 self.resident.push(t); // most recently used
                 continue;
             }
-            self.make_room(tile.exp_bits, tile.mant_bits);
-            let (_, done) = self.dma.transfer(issue, tile.exp_bits + tile.mant_bits);
             self.traffic.dram_read_exp_bits += tile.exp_bits;
             self.traffic.dram_read_mant_bits += tile.mant_bits;
             self.traffic.sram_write_exp_bits += tile.exp_bits;
             self.traffic.sram_write_mant_bits += tile.mant_bits;
-            self.resident.push(tile);
+            let total = tile.exp_bits + tile.mant_bits;
+            // A tile larger than the fold's share of the buffers cannot be on chip at once: its
+            // first buffer-full arrives before the fold starts, the rest streams in while the
+            // fold runs (and is not kept).
+            let fits = tile.exp_bits <= cap_exp && tile.mant_bits <= cap_mant;
+            let head = if fits {
+                total
+            } else {
+                let frac =
+                    (cap_mant as f64 / tile.mant_bits.max(1) as f64).min(cap_exp as f64 / tile.exp_bits.max(1) as f64);
+                ((total as f64 * frac.min(1.0)) as u64).max(1)
+            };
+            let (_, done) = self.dma.transfer(issue, head);
+            if fits {
+                self.make_room(tile.exp_bits, tile.mant_bits);
+                self.resident.push(tile);
+            } else {
+                self.pending.push((f.index, total - head));
+            }
             if done > ready {
                 ready = done;
                 // The first fold of an explicit-transpose pass waits behind the transpose.
@@ -267,7 +291,16 @@ impl FoldGate for MemorySystem {
         (Cycle(ready.max(issue)), reason)
     }
 
-    fn stream_stretch(&mut self, f: &Fold, ph: &PhaseCycles) -> (u64, StallReason) {
+    fn stream_stretch(&mut self, f: &Fold, ph: &PhaseCycles, now: Cycle) -> (u64, StallReason) {
+        // The part of the stream tiles still in DRAM moves during the fold.
+        let rest: u64 = self.pending.iter().filter(|(i, _)| *i == f.index).map(|(_, b)| b).sum();
+        self.pending.retain(|(i, _)| *i != f.index);
+        let dram_extra = if rest > 0 {
+            let (_, done) = self.dma.transfer(now.0, rest);
+            done.saturating_sub(now.0 + ph.stream)
+        } else {
+            0
+        };
         // Everything the array reads from SRAM during the fold (stationary and streamed).
         let [a, b] = self.tiles(f);
         let (exp, mant) = (a.exp_bits + b.exp_bits, a.mant_bits + b.mant_bits);
@@ -299,7 +332,10 @@ impl FoldGate for MemorySystem {
         let conv_cycles = groups.div_ceil(self.params.converter_groups_per_cycle.max(1))
             + if self.params.converters_at_input { self.params.converter_latency_cycles } else { 0 };
         let conv_extra = conv_cycles.saturating_sub(busy);
-        if sram_extra >= conv_extra {
+        // The slowest supplier sets the stretch.
+        if dram_extra >= sram_extra && dram_extra >= conv_extra {
+            (dram_extra, StallReason::Dram)
+        } else if sram_extra >= conv_extra {
             (sram_extra, StallReason::Sram)
         } else {
             (conv_extra, StallReason::Converter)

@@ -1,10 +1,12 @@
 //! Everything that leaves the simulator as a file: atomic writes (temp file + rename, so an
 //! interrupted run never leaves a half-written output) and the split-storage `$readmemh`
-//! images of DESIGN §4.
+//! images of DESIGN §4, and a training run's report, CSV, plots and summary.
 
 mod atomic;
 mod memimage;
 pub mod plots;
+mod run;
 
 pub use atomic::{write_all_atomic, write_atomic, WriteError};
 pub use memimage::{packed_images, PackedManifest};
+pub use run::{layers_csv, run_plots, summary, write_run, ReportError, Written};

@@ -1,0 +1,292 @@
+//! The files of a training run: `report.json` (everything, stable field names, schema
+//! version), `layers.csv` (one row per layer, pass and iteration), the plots (SVG and PNG),
+//! and the terminal summary text. Every file is written atomically.
+
+use std::fmt::Write as _;
+use std::path::{Path, PathBuf};
+
+use super::plots::{self, Plot, PrecisionPoint, SpanKind, TimelineSpan, UtilizationBar};
+use super::{write_all_atomic, WriteError};
+use crate::gemm::Pass;
+use crate::training::RunReport;
+
+/// Errors while writing a run's files.
+#[derive(Debug, thiserror::Error)]
+pub enum ReportError {
+    /// A file could not be written.
+    #[error(transparent)]
+    Write(#[from] WriteError),
+    /// A plot could not be drawn.
+    #[error("plot {name}: {message}")]
+    Plot {
+        /// Which plot.
+        name: &'static str,
+        /// Why.
+        message: String,
+    },
+    /// The report did not serialise.
+    #[error("report.json: {0}")]
+    Json(String),
+}
+
+/// What was written.
+#[derive(Debug, Clone)]
+pub struct Written {
+    /// Every file, in order.
+    pub files: Vec<PathBuf>,
+}
+
+/// `layers.csv`: one row per GEMM of the run.
+pub fn layers_csv(r: &RunReport) -> String {
+    let mut s = String::from(
+        "iteration,layer,kind,pass,x_rows,x_cols,y_rows,y_cols,out_rows,out_cols,macs,mantissa_x,mantissa_y,\
+start_cycle,cycles,stream_cycles,load_cycles,drain_cycles,stall_cycles,stall_dram,stall_converter,stall_sram,\
+stall_transpose,utilization,folds,dram_read_bits,dram_write_bits,sram_read_bits,energy_pj,max_abs_error,\
+max_rel_error,snr_db\n",
+    );
+    for g in &r.gemms {
+        let b = &g.sim.breakdown;
+        let t = &g.sim.traffic;
+        let q = g.quality;
+        let qf = |f: fn(&crate::gemm::Quality) -> f64| q.as_ref().map_or(String::new(), |q| format!("{}", f(q)));
+        let _ = writeln!(
+            s,
+            "{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{:.6},{},{},{},{},{:.3},{},{},{}",
+            g.iteration,
+            g.gemm.layer,
+            g.gemm.kind,
+            g.gemm.pass,
+            g.gemm.x_shape.0,
+            g.gemm.x_shape.1,
+            g.gemm.y_shape.0,
+            g.gemm.y_shape.1,
+            g.gemm.out_shape.0,
+            g.gemm.out_shape.1,
+            g.gemm.macs,
+            g.mantissa_bits.0,
+            g.mantissa_bits.1,
+            g.start_cycle,
+            g.sim.cycles,
+            b.stream_cycles,
+            b.load_cycles,
+            b.drain_cycles,
+            b.stalls.total(),
+            b.stalls.get(crate::sim::StallReason::Dram),
+            b.stalls.get(crate::sim::StallReason::Converter),
+            b.stalls.get(crate::sim::StallReason::Sram),
+            b.stalls.get(crate::sim::StallReason::Transpose),
+            g.sim.utilization,
+            g.sim.fold_count,
+            t.dram_read_exp_bits + t.dram_read_mant_bits,
+            t.dram_write_bits,
+            t.sram_read_exp_bits + t.sram_read_mant_bits,
+            g.energy.total_pj(),
+            qf(|q| q.max_abs_error),
+            qf(|q| q.max_rel_error),
+            qf(|q| q.snr_db),
+        );
+    }
+    s
+}
+
+fn plot_err(name: &'static str) -> impl Fn(plots::PlotError) -> ReportError {
+    move |e| ReportError::Plot { name, message: e.to_string() }
+}
+
+/// The run's plots.
+pub fn run_plots(r: &RunReport) -> Result<Vec<Plot>, ReportError> {
+    let mut out = Vec::new();
+    let first_it: Vec<_> = r.gemms.iter().filter(|g| g.iteration == 0).collect();
+    let bars: Vec<UtilizationBar> = first_it
+        .iter()
+        .map(|g| UtilizationBar {
+            layer: g.gemm.layer.clone(),
+            pass: g.gemm.pass.to_string(),
+            utilization: g.sim.utilization,
+        })
+        .collect();
+    let title = format!("{} on {}: array utilization per layer and pass", r.workload, r.arch.name);
+    out.push(plots::utilization_per_layer(&title, &bars).map_err(plot_err("utilization"))?);
+
+    let mut spans = Vec::new();
+    for g in &first_it {
+        let lane = format!("{} {}", g.gemm.layer, g.gemm.pass);
+        for f in &g.sim.folds {
+            let o = g.start_cycle;
+            let mut push = |(s, e): (u64, u64), kind| {
+                if e > s {
+                    spans.push(TimelineSpan { lane: lane.clone(), start_cycle: o + s, end_cycle: o + e, kind });
+                }
+            };
+            if let (w, Some(reason)) = f.wait {
+                let start = if g.gemm.pass == Pass::BackwardWeight { f.stream.0 } else { f.load.0.min(f.stream.0) };
+                push((start.saturating_sub(w), start), SpanKind::Stall(reason.name()));
+            }
+            push(f.load, SpanKind::Load);
+            // A stretched stream: the array streamed at full speed for its own cycles and then
+            // waited for memory or converters for the rest.
+            match f.stretch {
+                (n, Some(reason)) if n > 0 => {
+                    push((f.stream.0, f.stream.1 - n), SpanKind::Stream);
+                    push((f.stream.1 - n, f.stream.1), SpanKind::Stall(reason.name()));
+                }
+                _ => push(f.stream, SpanKind::Stream),
+            }
+            push(f.drain, SpanKind::Drain);
+        }
+    }
+    let title = format!("{} on {}: fold timeline (iteration 0)", r.workload, r.arch.name);
+    out.push(plots::fold_timeline(&title, &spans).map_err(plot_err("timeline"))?);
+
+    let cycles = r.totals.cycles.max(1) as f64;
+    let frac: Vec<f64> = r.totals.busy_per_cell.iter().map(|&b| b as f64 / cycles).collect();
+    let title = format!("{}: per-cell utilization over the run", r.arch.name);
+    out.push(plots::cell_heatmap(&title, r.arch.array.rows, r.arch.array.cols, &frac).map_err(plot_err("heatmap"))?);
+
+    let e = &r.totals.energy;
+    let parts = vec![
+        ("array".to_string(), e.array_pj),
+        ("converters".to_string(), e.converters_pj),
+        ("exponent SRAM".to_string(), e.exponent_sram_pj),
+        ("mantissa SRAM".to_string(), e.mantissa_sram_pj),
+        ("DRAM".to_string(), e.dram_pj),
+        ("transposes".to_string(), e.transpose_pj),
+    ];
+    let title = format!("{} on {}: energy by component", r.workload, r.arch.name);
+    out.push(plots::breakdown_bars(&title, "pJ", &parts).map_err(plot_err("energy"))?);
+
+    let a = &r.totals.area;
+    let parts = vec![
+        ("array".to_string(), a.array_um2),
+        ("converters".to_string(), a.converters_um2),
+        ("exponent SRAM".to_string(), a.exponent_sram_um2),
+        ("mantissa SRAM".to_string(), a.mantissa_sram_um2),
+    ];
+    let title = format!("{}: area by component", r.arch.name);
+    out.push(plots::breakdown_bars(&title, "um^2", &parts).map_err(plot_err("area"))?);
+
+    if r.options.iterations > 1 {
+        let mut points: Vec<PrecisionPoint> = Vec::new();
+        for g in r.gemms.iter().filter(|g| g.gemm.pass == Pass::Forward) {
+            points.push(PrecisionPoint {
+                layer: g.gemm.layer.clone(),
+                iteration: g.iteration,
+                mantissa_bits: g.mantissa_bits.0,
+            });
+        }
+        let title = format!("{}: weight mantissa bits per layer over iterations", r.workload);
+        out.push(plots::precision_over_iterations(&title, &points).map_err(plot_err("precision"))?);
+    }
+    Ok(out)
+}
+
+/// Writes `report.json`, `layers.csv` and every plot (`<name>.svg`, `<name>.png`) into `dir`
+/// (created if missing) as one atomic unit.
+pub fn write_run(dir: &Path, r: &RunReport) -> Result<Written, ReportError> {
+    std::fs::create_dir_all(dir).map_err(|source| WriteError { path: dir.to_path_buf(), source })?;
+    let json = serde_json::to_string_pretty(r).map_err(|e| ReportError::Json(e.to_string()))? + "\n";
+    let mut files: Vec<(PathBuf, Vec<u8>)> =
+        vec![(dir.join("report.json"), json.into_bytes()), (dir.join("layers.csv"), layers_csv(r).into_bytes())];
+    for p in run_plots(r)? {
+        files.push((dir.join(format!("{}.svg", p.name)), p.svg.into_bytes()));
+        files.push((dir.join(format!("{}.png", p.name)), p.png));
+    }
+    write_all_atomic(&files)?;
+    Ok(Written { files: files.into_iter().map(|(p, _)| p).collect() })
+}
+
+/// The terminal summary.
+pub fn summary(r: &RunReport) -> String {
+    let t = &r.totals;
+    let mut s = String::new();
+    let mib = |bits: u64| bits as f64 / 8.0 / 1048576.0;
+    let _ = writeln!(
+        s,
+        "fastbfp run: {} on {} ({} cells, {} x {}, {} MHz), {} iteration(s), fidelity {}, numerics {}",
+        r.workload,
+        r.arch.name,
+        r.arch.array.cell.name(),
+        r.arch.array.rows,
+        r.arch.array.cols,
+        r.arch.clock_mhz,
+        r.options.iterations,
+        match r.options.fidelity {
+            crate::array::Fidelity::Cycle => "cycle",
+            crate::array::Fidelity::Fold => "fold",
+        },
+        if r.options.numerics { "on" } else { "off" }
+    );
+    let _ = writeln!(s, "\n  {:<24} {:>16}", "cycles", t.cycles);
+    for (i, p) in Pass::ALL.iter().enumerate() {
+        let _ = writeln!(s, "    {:<22} {:>16}", p.name(), t.cycles_per_pass[i]);
+    }
+    let _ = writeln!(s, "  {:<24} {:>16.3} ms", "time at the clock", t.time_us / 1000.0);
+    let _ = writeln!(s, "  {:<24} {:>16}", "MACs", t.macs);
+    let _ = writeln!(s, "  {:<24} {:>15.1} %", "utilization", 100.0 * t.utilization);
+    let _ = writeln!(s, "  {:<24} {:>16}", "streaming cycles", t.stream_cycles);
+    let _ = writeln!(s, "  {:<24} {:>16}", "exposed load cycles", t.load_cycles);
+    let _ = writeln!(s, "  {:<24} {:>16}", "exposed drain cycles", t.drain_cycles);
+    let _ = writeln!(s, "  {:<24} {:>16}", "stall cycles", t.stalls.total());
+    for (reason, c) in &t.stalls.by_reason {
+        let _ = writeln!(s, "    {:<22} {:>16}", reason.name(), c);
+    }
+    let _ = writeln!(s, "\n  {:<24} {:>16.4} mm^2", "area", t.area.total_um2() / 1e6);
+    for (name, v) in [
+        ("array", t.area.array_um2),
+        ("converters", t.area.converters_um2),
+        ("exponent SRAM", t.area.exponent_sram_um2),
+        ("mantissa SRAM", t.area.mantissa_sram_um2),
+    ] {
+        let _ = writeln!(s, "    {:<22} {:>16.4} mm^2", name, v / 1e6);
+    }
+    let _ = writeln!(s, "  {:<24} {:>16.3} mJ", "energy", t.energy.total_pj() / 1e9);
+    for (name, v) in [
+        ("array", t.energy.array_pj),
+        ("converters", t.energy.converters_pj),
+        ("exponent SRAM", t.energy.exponent_sram_pj),
+        ("mantissa SRAM", t.energy.mantissa_sram_pj),
+        ("DRAM", t.energy.dram_pj),
+        ("transposes", t.energy.transpose_pj),
+    ] {
+        let _ = writeln!(s, "    {:<22} {:>16.3} mJ", name, v / 1e9);
+    }
+    let tr = &t.traffic;
+    let _ = writeln!(
+        s,
+        "\n  traffic (MiB)            DRAM read {:.1} (exp {:.1}, mant {:.1}), write {:.1}, transposes {:.1}",
+        mib(tr.dram_read_exp_bits + tr.dram_read_mant_bits),
+        mib(tr.dram_read_exp_bits),
+        mib(tr.dram_read_mant_bits),
+        mib(tr.dram_write_bits),
+        mib(tr.dram_transpose_bits)
+    );
+    let _ = writeln!(
+        s,
+        "                           SRAM read exp {:.1}, mant {:.1}; write exp {:.1}, mant {:.1}",
+        mib(tr.sram_read_exp_bits),
+        mib(tr.sram_read_mant_bits),
+        mib(tr.sram_write_exp_bits),
+        mib(tr.sram_write_mant_bits)
+    );
+    if r.options.numerics {
+        let _ = writeln!(
+            s,
+            "\n  numerical quality against binary32 (iteration 0, up to 64 x 256 sampled outputs per GEMM)"
+        );
+        let _ = writeln!(s, "    {:<20} {:<16} {:>11} {:>11} {:>9}", "layer", "pass", "max abs", "max rel", "SNR dB");
+        for g in r.gemms.iter().filter(|g| g.iteration == 0) {
+            if let Some(q) = g.quality {
+                let _ = writeln!(
+                    s,
+                    "    {:<20} {:<16} {:>11.3e} {:>11.3e} {:>9.2}",
+                    g.gemm.layer,
+                    g.gemm.pass.name(),
+                    q.max_abs_error,
+                    q.max_rel_error,
+                    q.snr_db
+                );
+            }
+        }
+    }
+    s
+}

@@ -1,0 +1,365 @@
+//! Training iterations of a workload on an accelerator: lowers every layer to its GEMMs,
+//! simulates each on the arch (in parallel; each GEMM is an independent simulation and the
+//! run executes them back to back), prices them, measures their numerical quality, and sums
+//! it all up. Writes nothing: `report` turns the result into files.
+
+use rayon::prelude::*;
+use serde::Serialize;
+
+use crate::accel::{simulate_gemm, spec_for, GemmRequest, GemmSim};
+use crate::arch::{Arch, TensorClass};
+use crate::array::Fidelity;
+use crate::bfp::ConvertFlags;
+use crate::cost::{area, energy, Actions, AreaBreakdown, EnergyBreakdown};
+use crate::gemm::{GemmSpec, Pass, Quality};
+use crate::memory::Traffic;
+use crate::sim::StallStats;
+use crate::workload::{DataMove, LoweredGemm, Workload, WorkloadError};
+
+/// Version of the `report.json` layout; bumped when a field changes meaning or disappears.
+pub const REPORT_SCHEMA_VERSION: u32 = 1;
+
+/// Output rows sampled per GEMM for the quality figures (spread evenly), so the binary32
+/// reference stays cheap on large layers.
+pub const QUALITY_SAMPLE_ROWS: usize = 64;
+/// Output columns sampled per GEMM.
+pub const QUALITY_SAMPLE_COLS: usize = 256;
+
+/// How to run.
+#[derive(Debug, Clone, Copy, Serialize)]
+pub struct RunOptions {
+    /// Array fidelity.
+    pub fidelity: Fidelity,
+    /// Compute the numbers (and their quality against binary32).
+    pub numerics: bool,
+    /// Training iterations.
+    pub iterations: usize,
+    /// Seed of the synthetic data.
+    pub seed: u64,
+}
+
+/// One conversion job of the run (DESIGN §3): its number and what it converted.
+#[derive(Debug, Clone, Serialize)]
+pub struct ConversionJob {
+    /// Job number (seeds the LFSR lanes).
+    pub job: u64,
+    /// `layer.pass.x` or `layer.pass.y`, with the iteration.
+    pub tensor: String,
+    /// Tensor class.
+    pub class: TensorClass,
+    /// Mantissa bits.
+    pub mantissa_bits: u32,
+}
+
+/// One simulated GEMM of the run.
+#[derive(Debug, Clone, Serialize)]
+pub struct GemmRecord {
+    /// Training iteration.
+    pub iteration: usize,
+    /// The lowered GEMM (layer, pass, shapes, MACs, classes).
+    pub gemm: LoweredGemm,
+    /// Mantissa bits of X and Y.
+    pub mantissa_bits: (u32, u32),
+    /// Cycle the GEMM starts at in the run (GEMMs run back to back).
+    pub start_cycle: u64,
+    /// Its simulation.
+    pub sim: GemmSim,
+    /// Counted actions.
+    pub actions: Actions,
+    /// Energy by component.
+    pub energy: EnergyBreakdown,
+    /// Error against binary32 on a sample of output rows.
+    pub quality: Option<Quality>,
+    /// Conversion flags of X and Y.
+    pub flags: Option<(ConvertFlags, ConvertFlags)>,
+}
+
+/// Sums over the run.
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct Totals {
+    /// Cycles of the whole run.
+    pub cycles: u64,
+    /// Cycles per pass, in [`Pass::ALL`] order.
+    pub cycles_per_pass: [u64; 3],
+    /// Wall-clock time at the arch's clock, in microseconds.
+    pub time_us: f64,
+    /// MACs.
+    pub macs: u64,
+    /// Busy cell-cycles over available cell-cycles.
+    pub utilization: f64,
+    /// Streaming cycles.
+    pub stream_cycles: u64,
+    /// Exposed stationary-load cycles.
+    pub load_cycles: u64,
+    /// Exposed drain cycles.
+    pub drain_cycles: u64,
+    /// Stall cycles by reason.
+    pub stalls: StallStats,
+    /// Bits moved.
+    pub traffic: Traffic,
+    /// Energy by component.
+    pub energy: EnergyBreakdown,
+    /// Area by component.
+    pub area: AreaBreakdown,
+    /// Busy cycles per cell summed over the run (row-major).
+    pub busy_per_cell: Vec<u64>,
+}
+
+/// The result of a run.
+#[derive(Debug, Clone, Serialize)]
+pub struct RunReport {
+    /// [`REPORT_SCHEMA_VERSION`].
+    pub schema_version: u32,
+    /// The arch.
+    pub arch: Arch,
+    /// Workload name.
+    pub workload: String,
+    /// Options used.
+    pub options: RunOptions,
+    /// Every GEMM, in execution order.
+    pub gemms: Vec<GemmRecord>,
+    /// Zero-MAC nodes and the data they move per iteration.
+    pub data_moves: Vec<DataMove>,
+    /// Every conversion job, in order.
+    pub jobs: Vec<ConversionJob>,
+    /// Sums.
+    pub totals: Totals,
+}
+
+/// Errors of a run.
+#[derive(Debug, thiserror::Error)]
+pub enum RunError {
+    /// The workload's data could not be produced.
+    #[error(transparent)]
+    Workload(#[from] WorkloadError),
+    /// A GEMM was refused (shapes, values).
+    #[error("{layer} {pass}: {source}")]
+    Gemm {
+        /// Layer name.
+        layer: String,
+        /// Pass.
+        pass: Pass,
+        /// Why.
+        source: Box<crate::gemm::GemmError>,
+    },
+}
+
+/// The numerics of one GEMM: the arch's per class, with the workload's precision policy.
+fn gemm_spec(arch: &Arch, wl: &Workload, g: &LoweredGemm, iteration: usize) -> GemmSpec {
+    let mut spec = spec_for(arch, g.pass);
+    let lp = wl.precision(&g.layer, iteration);
+    let pick = |c: TensorClass| match c {
+        TensorClass::Weights => lp.weights,
+        TensorClass::Activations => lp.activations,
+        TensorClass::Gradients => lp.gradients,
+    };
+    if let Some(p) = pick(g.x_class) {
+        spec.x.mantissa_bits = p.mantissa_bits;
+        spec.x.rounding = p.rounding;
+    }
+    if let Some(p) = pick(g.y_class) {
+        spec.y.mantissa_bits = p.mantissa_bits;
+        spec.y.rounding = p.rounding;
+    }
+    spec
+}
+
+/// Quality on an evenly spread sample of at most [`QUALITY_SAMPLE_ROWS`] x
+/// [`QUALITY_SAMPLE_COLS`] outputs: each reference value is the f64 dot product of the
+/// unconverted binary32 inputs, rounded once to binary32.
+fn sampled_quality(
+    pass: Pass,
+    x: &[f32],
+    xs: (usize, usize),
+    y: &[f32],
+    ys: (usize, usize),
+    out: &[f32],
+    cols: usize,
+) -> Quality {
+    let rows = out.len() / cols.max(1);
+    let pick = |n: usize, most: usize| -> Vec<usize> { (0..n).step_by(n.div_ceil(most).max(1)).collect() };
+    let (us, vs) = (pick(rows, QUALITY_SAMPLE_ROWS), pick(cols, QUALITY_SAMPLE_COLS));
+    let red = match pass {
+        Pass::Forward | Pass::BackwardWeight => xs.1,
+        Pass::BackwardData => xs.0,
+    };
+    // Gather each sampled output row's X vector and each column's Y vector over the reduction
+    // once, so the dot products run on contiguous memory.
+    let xv: Vec<Vec<f64>> = us
+        .iter()
+        .map(|&u| match pass {
+            Pass::Forward | Pass::BackwardWeight => x[u * xs.1..(u + 1) * xs.1].iter().map(|&a| a as f64).collect(),
+            Pass::BackwardData => (0..red).map(|r| x[r * xs.1 + u] as f64).collect(),
+        })
+        .collect();
+    let yv: Vec<Vec<f64>> = vs
+        .iter()
+        .map(|&v| match pass {
+            Pass::Forward | Pass::BackwardData => (0..red).map(|r| y[r * ys.1 + v] as f64).collect(),
+            Pass::BackwardWeight => y[v * ys.1..(v + 1) * ys.1].iter().map(|&b| b as f64).collect(),
+        })
+        .collect();
+    let (mut got, mut want) = (Vec::with_capacity(us.len() * vs.len()), Vec::with_capacity(us.len() * vs.len()));
+    for (a, &u) in xv.iter().zip(&us) {
+        for (b, &v) in yv.iter().zip(&vs) {
+            let dot: f64 = a.iter().zip(b).map(|(p, q)| p * q).sum();
+            want.push(dot as f32);
+            got.push(out[u * cols + v]);
+        }
+    }
+    Quality::measure(&got, &want)
+}
+
+/// Runs `options.iterations` training iterations of `wl` on `arch`. `progress` is called once
+/// per finished GEMM (from worker threads).
+pub fn run_training(
+    arch: &Arch,
+    wl: &Workload,
+    options: &RunOptions,
+    progress: &(dyn Fn() + Sync),
+) -> Result<RunReport, RunError> {
+    let lowered = wl.lower();
+    let work: Vec<(usize, usize, &LoweredGemm)> = (0..options.iterations)
+        .flat_map(|it| lowered.iter().map(move |g| (it, 0, g)))
+        .enumerate()
+        .map(|(i, (it, _, g))| (it, i, g))
+        .collect();
+    let results: Vec<Result<GemmRecord, RunError>> = work
+        .par_iter()
+        .map(|&(iteration, index, g)| {
+            let spec = gemm_spec(arch, wl, g, iteration);
+            let (x, y) = if options.numerics { wl.operands(g, options.seed)? } else { (Vec::new(), Vec::new()) };
+            let (xn, yn) = (format!("{}.{}.x", g.layer, g.pass), format!("{}.{}.y", g.layer, g.pass));
+            let req = GemmRequest {
+                spec,
+                x: (&x, g.x_shape.0, g.x_shape.1),
+                y: (&y, g.y_shape.0, g.y_shape.1),
+                names: (&xn, &yn),
+                fidelity: options.fidelity,
+                numerics: options.numerics,
+                first_job: 2 * index as u64,
+            };
+            let mut sim = simulate_gemm(arch, &req).map_err(|source| RunError::Gemm {
+                layer: g.layer.clone(),
+                pass: g.pass,
+                source: Box::new(source),
+            })?;
+            let quality =
+                sim.out.as_ref().map(|out| sampled_quality(g.pass, &x, g.x_shape, &y, g.y_shape, out, g.out_shape.1));
+            let mut actions = Actions::from_gemm(&sim, arch);
+            // Independent copies of the same GEMM (attention heads, grouped convolutions) run
+            // back to back: one is simulated, the figures are multiplied.
+            if g.instances > 1 {
+                let k = g.instances as u64;
+                scale_sim(&mut sim, k);
+                actions = actions.scaled(k);
+            }
+            let flags = sim.flags;
+            sim.out = None; // the numbers are not kept: memory stays bounded on long runs
+            progress();
+            Ok(GemmRecord {
+                iteration,
+                gemm: g.clone(),
+                mantissa_bits: (spec.x.mantissa_bits, spec.y.mantissa_bits),
+                start_cycle: 0,
+                energy: energy(arch, &actions),
+                actions,
+                sim,
+                quality,
+                flags,
+            })
+        })
+        .collect();
+    let mut gemms = results.into_iter().collect::<Result<Vec<_>, _>>()?;
+    let mut totals =
+        Totals { area: area(arch), busy_per_cell: vec![0; arch.array.rows * arch.array.cols], ..Totals::default() };
+    let mut jobs = Vec::with_capacity(2 * gemms.len());
+    let mut actions = Actions::default();
+    let mut busy_total = 0u64;
+    for (i, r) in gemms.iter_mut().enumerate() {
+        r.start_cycle = totals.cycles;
+        totals.cycles += r.sim.cycles;
+        let pi = Pass::ALL.iter().position(|p| *p == r.gemm.pass).unwrap_or(0);
+        totals.cycles_per_pass[pi] += r.sim.cycles;
+        totals.macs += r.sim.macs;
+        totals.stream_cycles += r.sim.breakdown.stream_cycles;
+        totals.load_cycles += r.sim.breakdown.load_cycles;
+        totals.drain_cycles += r.sim.breakdown.drain_cycles;
+        for (reason, c) in &r.sim.breakdown.stalls.by_reason {
+            totals.stalls.add(*reason, *c);
+        }
+        add_traffic(&mut totals.traffic, &r.sim.traffic);
+        actions.add(&r.actions);
+        for (t, b) in totals.busy_per_cell.iter_mut().zip(&r.sim.busy) {
+            *t += b;
+        }
+        busy_total += r.sim.busy.iter().sum::<u64>();
+        for (k, (class, m)) in
+            [(r.gemm.x_class, r.mantissa_bits.0), (r.gemm.y_class, r.mantissa_bits.1)].into_iter().enumerate()
+        {
+            jobs.push(ConversionJob {
+                job: 2 * i as u64 + k as u64,
+                tensor: format!(
+                    "it{}.{}.{}.{}",
+                    r.iteration,
+                    r.gemm.layer,
+                    r.gemm.pass,
+                    if k == 0 { "x" } else { "y" }
+                ),
+                class,
+                mantissa_bits: m,
+            });
+        }
+    }
+    totals.energy = energy(arch, &actions);
+    totals.time_us = totals.cycles as f64 * arch.cycle_ns() / 1000.0;
+    let cells = (arch.array.rows * arch.array.cols) as f64;
+    totals.utilization = if totals.cycles == 0 { 0.0 } else { busy_total as f64 / (cells * totals.cycles as f64) };
+    Ok(RunReport {
+        schema_version: REPORT_SCHEMA_VERSION,
+        arch: arch.clone(),
+        workload: wl.name.clone(),
+        options: *options,
+        gemms,
+        data_moves: wl.data_moves(),
+        jobs,
+        totals,
+    })
+}
+
+/// Multiplies a GEMM's additive figures by `k` identical, back-to-back copies.
+fn scale_sim(s: &mut GemmSim, k: u64) {
+    s.cycles *= k;
+    s.tail_cycles *= k;
+    s.macs *= k;
+    s.breakdown.stream_cycles *= k;
+    s.breakdown.load_cycles *= k;
+    s.breakdown.drain_cycles *= k;
+    for (_, c) in s.breakdown.stalls.by_reason.iter_mut() {
+        *c *= k;
+    }
+    let t = s.traffic;
+    let m = |x: u64| x * k;
+    s.traffic.dram_read_exp_bits = m(t.dram_read_exp_bits);
+    s.traffic.dram_read_mant_bits = m(t.dram_read_mant_bits);
+    s.traffic.dram_write_bits = m(t.dram_write_bits);
+    s.traffic.dram_transpose_bits = m(t.dram_transpose_bits);
+    s.traffic.sram_write_exp_bits = m(t.sram_write_exp_bits);
+    s.traffic.sram_write_mant_bits = m(t.sram_write_mant_bits);
+    s.traffic.sram_read_exp_bits = m(t.sram_read_exp_bits);
+    s.traffic.sram_read_mant_bits = m(t.sram_read_mant_bits);
+    s.traffic.converted_groups = m(t.converted_groups);
+    s.busy.iter_mut().for_each(|b| *b *= k);
+}
+
+fn add_traffic(t: &mut Traffic, o: &Traffic) {
+    t.dram_read_exp_bits += o.dram_read_exp_bits;
+    t.dram_read_mant_bits += o.dram_read_mant_bits;
+    t.dram_write_bits += o.dram_write_bits;
+    t.dram_transpose_bits += o.dram_transpose_bits;
+    t.sram_write_exp_bits += o.sram_write_exp_bits;
+    t.sram_write_mant_bits += o.sram_write_mant_bits;
+    t.sram_read_exp_bits += o.sram_read_exp_bits;
+    t.sram_read_mant_bits += o.sram_read_mant_bits;
+    t.converted_groups += o.converted_groups;
+}
