@@ -12,6 +12,7 @@
 //! | [`gemm`] | the three training matmuls: reference loop, fast kernel, quality |
 //! | [`sim`] | `Cycle`, the event queue, stall statistics |
 //! | [`memory`] | DRAM channel, SRAM banks, buffering, converters, transposes, traffic |
+//! | [`sweep`] | parameter sweeps over arch and workload, sharding, resuming, merging |
 //! | [`tensor`] | dense binary32 tensors and the `.npy` format |
 //! | [`training`] | training iterations of a workload on an arch: every GEMM simulated, priced, summed |
 //! | [`workload`] | RON workloads, the layer DAG, lowering to GEMMs, precision policies |
@@ -29,6 +30,7 @@ pub mod gemm;
 pub mod memory;
 pub mod report;
 pub mod sim;
+pub mod sweep;
 pub mod tensor;
 pub mod training;
 pub mod workload;
