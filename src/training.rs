@@ -349,6 +349,8 @@ fn scale_sim(s: &mut GemmSim, k: u64) {
     s.traffic.sram_read_exp_bits = m(t.sram_read_exp_bits);
     s.traffic.sram_read_mant_bits = m(t.sram_read_mant_bits);
     s.traffic.converted_groups = m(t.converted_groups);
+    s.traffic.psum_buffer_read_bits = m(t.psum_buffer_read_bits);
+    s.traffic.psum_buffer_write_bits = m(t.psum_buffer_write_bits);
     s.busy.iter_mut().for_each(|b| *b *= k);
 }
 
@@ -362,4 +364,6 @@ fn add_traffic(t: &mut Traffic, o: &Traffic) {
     t.sram_read_exp_bits += o.sram_read_exp_bits;
     t.sram_read_mant_bits += o.sram_read_mant_bits;
     t.converted_groups += o.converted_groups;
+    t.psum_buffer_read_bits += o.psum_buffer_read_bits;
+    t.psum_buffer_write_bits += o.psum_buffer_write_bits;
 }

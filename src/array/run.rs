@@ -399,10 +399,17 @@ fn record(fold: Fold, phases: PhaseCycles, p: &Progress, os: bool, prev: Option<
 
 /// Attributes every cycle once: streaming, else loading, else draining.
 fn breakdown(records: &[FoldRecord]) -> CycleBreakdown {
-    // Sweep over interval endpoints with one counter per phase kind.
-    let mut ev: Vec<(u64, usize, i64)> = Vec::with_capacity(records.len() * 6);
+    // Sweep over interval endpoints with one counter per phase kind (0 stream, 1 load,
+    // 2 drain) and one per stall reason for the waits (3 + reason index).
+    let reasons = StallReason::ALL;
+    let mut ev: Vec<(u64, usize, i64)> = Vec::with_capacity(records.len() * 8);
     for r in records {
-        for (kind, (s, e)) in [(0, r.stream), (1, r.load), (2, r.drain)] {
+        let mut spans = vec![(0, r.stream), (1, r.load), (2, r.drain)];
+        if let (n, Some(reason)) = r.wait {
+            let k = 3 + reasons.iter().position(|x| *x == reason).unwrap_or(0);
+            spans.push((k, (r.stream.0.saturating_sub(n), r.stream.0)));
+        }
+        for (kind, (s, e)) in spans {
             if e > s {
                 ev.push((s, kind, 1));
                 ev.push((e, kind, -1));
@@ -410,31 +417,31 @@ fn breakdown(records: &[FoldRecord]) -> CycleBreakdown {
         }
     }
     ev.sort_unstable();
-    let mut active = [0i64; 3];
+    let mut active = vec![0i64; 3 + reasons.len()];
     let mut out = CycleBreakdown::default();
-    for r in records {
-        if let (n, Some(reason)) = r.wait {
-            out.stalls.add(reason, n);
-        }
-        if let (n, Some(reason)) = r.stretch {
-            out.stalls.add(reason, n);
-        }
-    }
     let mut last = 0u64;
     for (t, kind, delta) in ev {
         let span = t - last;
         if active[0] > 0 {
-            // Stretched streaming counts as stall, not as streaming.
             out.stream_cycles += span;
         } else if active[1] > 0 {
             out.load_cycles += span;
         } else if active[2] > 0 {
             out.drain_cycles += span;
+        } else if span > 0 {
+            // The array idles: charge the wait that covers it (DRAM if none does).
+            let reason = (0..reasons.len()).find(|&i| active[3 + i] > 0).map_or(StallReason::Dram, |i| reasons[i]);
+            out.stalls.add(reason, span);
         }
         active[kind] += delta;
         last = t;
     }
-    let stretched: u64 = records.iter().map(|r| r.stretch.0).sum();
-    out.stream_cycles -= stretched.min(out.stream_cycles);
+    // Stretched streaming: the array waited on memory or converters, not streamed.
+    for r in records {
+        if let (n, Some(reason)) = r.stretch {
+            out.stream_cycles -= n.min(out.stream_cycles);
+            out.stalls.add(reason, n);
+        }
+    }
     out
 }

@@ -171,7 +171,7 @@ pub fn ws_fold(ctx: &TickCtx, fold: &Fold, psums: &mut [Accumulator]) -> FoldTic
 
     // Streaming.
     let p = geo.beat_cycles();
-    let cs = geo.x_chunks;
+    let (cs, ct) = (geo.x_chunks, geo.y_chunks);
     let mut v: Vec<Option<StreamReg>> = vec![None; n_chains * len];
     let mut psum_in: Vec<Option<(u32, Accumulator)>> = vec![None; n_chains * len];
     let mut psum_out: Vec<Option<(u32, Accumulator)>> = vec![None; n_chains * len];
@@ -226,6 +226,10 @@ pub fn ws_fold(ctx: &TickCtx, fold: &Fold, psums: &mut [Accumulator]) -> FoldTic
         // The p cycles of the beat: chunk pass (k, j) in cycle k * c_s + j of every active cell.
         for phi in 0..p {
             let (k, j) = ((phi / cs as u64) as u32, (phi % cs as u64) as u32);
+            // The M port delivers plane `phi` of the incoming group in cycle `phi` (one plane
+            // per cycle); pass (k, j) may use only planes that have arrived.
+            let planes_in = (phi + 1).min(ct as u64) as u32;
+            debug_assert!(k < planes_in, "plane {k} used before it crossed the port");
             if let Some((xs, ys)) = ctx.operands {
                 for &(i, sid, tid) in &active {
                     prod[i].0 += ctx.pass(xs, ys, sid, tid, j, k);
@@ -272,7 +276,7 @@ pub fn os_fold(ctx: &TickCtx, fold: &Fold, psums: &mut [Accumulator]) -> FoldTic
     let idx = |e: usize, col: usize| e * c + col;
     let phys = |e: usize, col: usize| (r - 1 - e) * c + col;
     let p = geo.beat_cycles();
-    let cs = geo.x_chunks;
+    let (cs, ct) = (geo.x_chunks, geo.y_chunks);
     let mut v: Vec<Option<StreamReg>> = vec![None; r * c]; // A, from below
     let mut h: Vec<Option<StreamReg>> = vec![None; r * c]; // dO, from the left
     let mut acc: Vec<Accumulator> = (0..r * c).map(|_| Accumulator::new(ctx.acc_kind)).collect();
@@ -317,6 +321,9 @@ pub fn os_fold(ctx: &TickCtx, fold: &Fold, psums: &mut [Accumulator]) -> FoldTic
         }
         for phi in 0..p {
             let (k, j) = ((phi / cs as u64) as u32, (phi % cs as u64) as u32);
+            // Both M ports deliver one plane per cycle: A (plane k used) and dO (plane j).
+            let (a_in, d_in) = ((phi + 1).min(ct as u64) as u32, (phi + 1).min(cs as u64) as u32);
+            debug_assert!(k < a_in && j < d_in, "plane used before it crossed the port");
             if let Some((xs, ys)) = ctx.operands {
                 for &(i, did, aid) in &active {
                     prod[i] += ctx.pass(xs, ys, did, aid, j, k);

@@ -65,6 +65,24 @@ pub fn run(a: &GemmArgs) -> Result<()> {
         Some(p) => Some(load_arch(p)?),
         None => None,
     };
+    if let Some(ar) = &arch {
+        let bfp_overrides = a.group.is_some()
+            || a.exp_bits.is_some()
+            || a.mantissa_x.is_some()
+            || a.mantissa_y.is_some()
+            || a.rounding_x.is_some()
+            || a.rounding_y.is_some()
+            || a.accumulator.is_some()
+            || a.seed.is_some()
+            || a.noise_bits.is_some();
+        if bfp_overrides && !ar.array.cell.is_bfp() {
+            eprintln!(
+                "note: {} has {} cells (no BFP): the group, mantissa, rounding, accumulator and LFSR flags do not apply",
+                ar.name,
+                ar.array.cell.name()
+            );
+        }
+    }
     let spec = spec(a, arch.as_ref().map_or_else(|| default_spec(a.pass), |ar| spec_for(ar, a.pass)))?;
     let x = load_input(&a.x)?;
     let y = load_input(&a.y)?;

@@ -1,6 +1,7 @@
 //! Command-line definitions (clap derive): every flag, its default and its allowed range in
 //! one place, and the dispatch to each command. `anyhow` lives here and nowhere in the library.
 
+mod compare;
 mod gemm;
 mod lfsr;
 mod quantize;
@@ -31,6 +32,9 @@ pub enum Command {
     /// energy, traffic and numerical quality, with report.json, layers.csv and plots. With no
     /// arguments: the default arch on the default workload.
     Run(run::RunArgs),
+    /// The same workload on several archs: a side-by-side table (cycles, energy, area,
+    /// throughput per area, numerical error) and plots.
+    Compare(compare::CompareArgs),
     /// Convert a binary32 tensor to BFP (groups along the last axis) and back; print the
     /// flag counts; optionally write the split exponent/mantissa memory images.
     Quantize(QuantizeArgs),
@@ -178,6 +182,7 @@ pub fn default_command() -> Command {
 pub fn run(command: Command) -> Result<()> {
     match command {
         Command::Run(a) => run::run(&a),
+        Command::Compare(a) => compare::run(&a),
         Command::Quantize(a) => quantize::run(&a),
         Command::Gemm(a) => gemm::run(&a),
         Command::Lfsr(a) => lfsr::run(&a),

@@ -107,6 +107,11 @@ pub struct Traffic {
     pub sram_read_mant_bits: u64,
     /// Groups through the BFP converters.
     pub converted_groups: u64,
+    /// Binary32 partial sums read back from the output buffer by folds that continue a
+    /// reduction (weight-stationary passes).
+    pub psum_buffer_read_bits: u64,
+    /// Binary32 partial sums and results written into the output buffer.
+    pub psum_buffer_write_bits: u64,
 }
 
 /// One operand tile a fold needs on chip.
@@ -318,17 +323,29 @@ impl FoldGate for MemorySystem {
         } else if self.params.converters_at_input {
             let g = |s: &OperandStorage| s.group;
             (a.mant_bits / (32 * g(&self.x)).max(1)) + (b.mant_bits / (32 * g(&self.y)).max(1))
-        } else if f.last_of_reduction {
+        } else if f.last_of_reduction && self.geo.pass != Pass::BackwardWeight {
+            // Results of forward and backward-data leave as BFP for the next layer; weight
+            // gradients leave as binary32 for the optimizer.
             let results = match self.geo.pass {
-                Pass::Forward => ru * t,
                 Pass::BackwardData => cu * t,
-                Pass::BackwardWeight => ru * cu,
+                _ => ru * t,
             };
             results.div_ceil(self.x.group)
         } else {
             0
         };
         self.traffic.converted_groups += groups;
+        // The output buffer: partial sums re-enter (all but the first fold of a reduction) and
+        // leave (every fold); output-stationary results are written once, at the drain.
+        let psums = match self.geo.pass {
+            Pass::Forward => ru * t,
+            Pass::BackwardData => cu * t,
+            Pass::BackwardWeight => ru * cu,
+        };
+        if !f.first_of_reduction {
+            self.traffic.psum_buffer_read_bits += 32 * psums;
+        }
+        self.traffic.psum_buffer_write_bits += 32 * psums;
         let conv_cycles = groups.div_ceil(self.params.converter_groups_per_cycle.max(1))
             + if self.params.converters_at_input { self.params.converter_latency_cycles } else { 0 };
         let conv_extra = conv_cycles.saturating_sub(busy);

@@ -3,10 +3,12 @@
 //! images of DESIGN §4, and a training run's report, CSV, plots and summary.
 
 mod atomic;
+mod compare;
 mod memimage;
 pub mod plots;
 mod run;
 
 pub use atomic::{write_all_atomic, write_atomic, WriteError};
+pub use compare::{compare_row, compare_table, write_compare, CompareRow};
 pub use memimage::{packed_images, PackedManifest};
 pub use run::{layers_csv, run_plots, summary, write_run, ReportError, Written};

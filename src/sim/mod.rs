@@ -64,23 +64,20 @@ pub enum StallReason {
     Converter,
     /// An SRAM port could not feed the array as fast as it consumes.
     Sram,
-    /// An on-chip buffer was full (no double buffering, or the next tile did not fit).
-    BufferFull,
     /// A matrix being transposed through memory (explicit-transpose archs).
     Transpose,
 }
 
 impl StallReason {
     /// Every reason, in report order.
-    pub const ALL: [StallReason; 5] =
-        [StallReason::Dram, StallReason::Converter, StallReason::Sram, StallReason::BufferFull, StallReason::Transpose];
+    pub const ALL: [StallReason; 4] =
+        [StallReason::Dram, StallReason::Converter, StallReason::Sram, StallReason::Transpose];
     /// The name used in reports.
     pub fn name(self) -> &'static str {
         match self {
             StallReason::Dram => "dram",
             StallReason::Converter => "converter",
             StallReason::Sram => "sram",
-            StallReason::BufferFull => "buffer-full",
             StallReason::Transpose => "transpose",
         }
     }
