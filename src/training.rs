@@ -293,7 +293,12 @@ pub fn run_training(
         for (t, b) in totals.busy_per_cell.iter_mut().zip(&r.sim.busy) {
             *t += b;
         }
-        busy_total += r.sim.busy.iter().sum::<u64>();
+        // SCALE-Sim cells report a utilization but no per-cell counts.
+        busy_total += if r.sim.busy.is_empty() {
+            (r.sim.utilization * r.sim.cycles as f64 * (arch.array.rows * arch.array.cols) as f64).round() as u64
+        } else {
+            r.sim.busy.iter().sum::<u64>()
+        };
         for (k, (class, m)) in
             [(r.gemm.x_class, r.mantissa_bits.0), (r.gemm.y_class, r.mantissa_bits.1)].into_iter().enumerate()
         {
