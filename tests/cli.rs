@@ -62,6 +62,19 @@ fn no_arguments_runs_the_default_simulation() {
         }
     }
     assert!(plots >= 5, "{plots} plots");
+    // Deterministic: a second run with the same (default) seed writes the same report; the
+    // report carries no timestamps.
+    let again = tmp.path().join("again");
+    std::fs::create_dir(&again).unwrap();
+    let o2 = bin().current_dir(&again).args(["run", "-q"]).output().unwrap();
+    assert!(o2.status.success());
+    for f in ["report.json", "layers.csv"] {
+        assert_eq!(
+            std::fs::read(dir.join(f)).unwrap(),
+            std::fs::read(again.join("out").join(f)).unwrap(),
+            "{f} differs"
+        );
+    }
 }
 
 #[test]
