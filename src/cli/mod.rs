@@ -6,6 +6,7 @@ mod gemm;
 mod lfsr;
 mod quantize;
 mod run;
+mod sweep;
 
 use std::path::{Path, PathBuf};
 
@@ -44,6 +45,12 @@ pub enum Command {
     /// Print the converter's LFSR lane states after the reseed of a conversion job and the
     /// noise each lane gives the first groups (for checking an RTL converter).
     Lfsr(LfsrCmdArgs),
+    /// Run the cartesian product of arch and workload parameters of a sweep file (or one
+    /// shard of it) in parallel, resumably: one JSON per point and a CSV.
+    Sweep(sweep::SweepArgs),
+    /// Merge the point files of sweep output folders (shards) into merged.csv and a Pareto
+    /// plot of energy against cycles.
+    Merge(sweep::MergeArgs),
 }
 
 #[derive(Debug, Args)]
@@ -186,6 +193,8 @@ pub fn run(command: Command) -> Result<()> {
         Command::Quantize(a) => quantize::run(&a),
         Command::Gemm(a) => gemm::run(&a),
         Command::Lfsr(a) => lfsr::run(&a),
+        Command::Sweep(a) => sweep::run(&a),
+        Command::Merge(a) => sweep::merge(&a),
     }
 }
 
