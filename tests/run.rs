@@ -145,3 +145,33 @@ fn compare_writes_its_table_and_plots() {
     assert!(areas[1] <= areas[0] * 1.0001 && areas[2] <= areas[0] * 1.0001, "{areas:?}");
     assert!(areas[1] > areas[0] * 0.8 && areas[2] > areas[0] * 0.8, "{areas:?}");
 }
+
+#[test]
+fn run_on_the_scalesim_arch_and_output_into_a_file_path() {
+    let tmp = tempfile::tempdir().unwrap();
+    let out = tmp.path().join("ss");
+    let o = bin()
+        .args(["run", "-q"])
+        .arg(root().join("arch/scalesim-32x32-ws.ron"))
+        .arg(root().join("traces/mlp.ron"))
+        .arg("-o")
+        .arg(&out)
+        .output()
+        .unwrap();
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    assert!(out.join("report.json").exists() && !files_in(&out, "png").is_empty());
+    // An output path that is a file: one clear line, the OS error said once.
+    let file = tmp.path().join("afile");
+    std::fs::write(&file, b"x").unwrap();
+    let o = bin()
+        .args(["run", "-q", "--no-numerics"])
+        .arg(root().join("arch/fast-4x4.ron"))
+        .arg(root().join("traces/mlp.ron"))
+        .arg("-o")
+        .arg(&file)
+        .output()
+        .unwrap();
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert!(!o.status.success() && err.contains("not a folder"), "{err}");
+    assert_eq!(err.matches("not a folder").count(), 1, "{err}");
+}

@@ -7,12 +7,13 @@ use std::path::{Path, PathBuf};
 
 /// A file that could not be written.
 #[derive(Debug, thiserror::Error)]
-#[error("{path}: cannot write: {source}")]
+#[error("{path}: cannot write: {error}")]
 pub struct WriteError {
     /// The target path.
     pub path: PathBuf,
-    /// The OS error (already part of the message, so not chained as a source).
-    pub source: std::io::Error,
+    /// The OS error (part of the message; deliberately not a chained `source`, so it is
+    /// printed once).
+    pub error: std::io::Error,
 }
 
 /// Writes several files as one unit: every file goes to a temporary beside its target first;
@@ -31,9 +32,9 @@ pub fn write_all_atomic(files: &[(PathBuf, Vec<u8>)]) -> Result<(), WriteError> 
         }
     }
     for (i, (tmp, path)) in temps.iter().enumerate() {
-        if let Err(source) = fs::rename(tmp, path) {
+        if let Err(error) = fs::rename(tmp, path) {
             cleanup(&temps[i..]);
-            return Err(WriteError { path: path.to_path_buf(), source });
+            return Err(WriteError { path: path.to_path_buf(), error });
         }
     }
     Ok(())
@@ -41,7 +42,7 @@ pub fn write_all_atomic(files: &[(PathBuf, Vec<u8>)]) -> Result<(), WriteError> 
 
 /// Writes `bytes` to a flushed temporary file beside `path`; returns the temporary's path.
 fn write_temp(path: &Path, bytes: &[u8]) -> Result<PathBuf, WriteError> {
-    let err = |source| WriteError { path: path.to_path_buf(), source };
+    let err = |error| WriteError { path: path.to_path_buf(), error };
     let dir = match path.parent() {
         Some(d) if !d.as_os_str().is_empty() => d,
         _ => Path::new("."),

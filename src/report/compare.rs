@@ -143,7 +143,11 @@ fn plot_err(name: &'static str) -> impl Fn(plots::PlotError) -> ReportError {
 
 /// Writes `compare.csv`, `compare.json` and the plots into `dir` (created if missing).
 pub fn write_compare(dir: &Path, workload: &str, rows: &[CompareRow]) -> Result<Vec<PathBuf>, ReportError> {
-    std::fs::create_dir_all(dir).map_err(|source| WriteError { path: dir.to_path_buf(), source })?;
+    if dir.exists() && !dir.is_dir() {
+        let error = std::io::Error::new(std::io::ErrorKind::AlreadyExists, "it is a file, not a folder");
+        return Err(WriteError { path: dir.to_path_buf(), error }.into());
+    }
+    std::fs::create_dir_all(dir).map_err(|error| WriteError { path: dir.to_path_buf(), error })?;
     let json =
         serde_json::to_string_pretty(&serde_json::json!({ "schema_version": 1, "workload": workload, "archs": rows }))
             .map_err(|e| ReportError::Json(e.to_string()))?

@@ -93,6 +93,19 @@ fn plot_err(name: &'static str) -> impl Fn(plots::PlotError) -> ReportError {
     move |e| ReportError::Plot { name, message: e.to_string() }
 }
 
+/// Keeps a drawn plot; a plot with nothing to show (e.g. no fold timeline for SCALE-Sim cells)
+/// is left out rather than failing the run.
+fn keep(out: &mut Vec<Plot>, name: &'static str, p: Result<Plot, plots::PlotError>) -> Result<(), ReportError> {
+    match p {
+        Ok(p) => {
+            out.push(p);
+            Ok(())
+        }
+        Err(plots::PlotError::NoData { .. }) => Ok(()),
+        Err(e) => Err(plot_err(name)(e)),
+    }
+}
+
 /// The run's plots.
 pub fn run_plots(r: &RunReport) -> Result<Vec<Plot>, ReportError> {
     let mut out = Vec::new();
@@ -106,7 +119,7 @@ pub fn run_plots(r: &RunReport) -> Result<Vec<Plot>, ReportError> {
         })
         .collect();
     let title = format!("{} on {}: array utilization per layer and pass", r.workload, r.arch.name);
-    out.push(plots::utilization_per_layer(&title, &bars).map_err(plot_err("utilization"))?);
+    keep(&mut out, "utilization", plots::utilization_per_layer(&title, &bars))?;
 
     let mut spans = Vec::new();
     for g in &first_it {
@@ -136,12 +149,14 @@ pub fn run_plots(r: &RunReport) -> Result<Vec<Plot>, ReportError> {
         }
     }
     let title = format!("{} on {}: fold timeline (iteration 0)", r.workload, r.arch.name);
-    out.push(plots::fold_timeline(&title, &spans).map_err(plot_err("timeline"))?);
+    keep(&mut out, "timeline", plots::fold_timeline(&title, &spans))?;
 
     let cycles = r.totals.cycles.max(1) as f64;
     let frac: Vec<f64> = r.totals.busy_per_cell.iter().map(|&b| b as f64 / cycles).collect();
     let title = format!("{}: per-cell utilization over the run", r.arch.name);
-    out.push(plots::cell_heatmap(&title, r.arch.array.rows, r.arch.array.cols, &frac).map_err(plot_err("heatmap"))?);
+    if frac.iter().any(|&f| f > 0.0) {
+        keep(&mut out, "heatmap", plots::cell_heatmap(&title, r.arch.array.rows, r.arch.array.cols, &frac))?;
+    }
 
     let e = &r.totals.energy;
     let parts = vec![
@@ -153,7 +168,7 @@ pub fn run_plots(r: &RunReport) -> Result<Vec<Plot>, ReportError> {
         ("transposes".to_string(), e.transpose_pj),
     ];
     let title = format!("{} on {}: energy by component", r.workload, r.arch.name);
-    out.push(plots::breakdown_bars(&title, "pJ", &parts).map_err(plot_err("energy"))?);
+    keep(&mut out, "energy", plots::breakdown_bars(&title, "pJ", &parts))?;
 
     let a = &r.totals.area;
     let parts = vec![
@@ -163,7 +178,7 @@ pub fn run_plots(r: &RunReport) -> Result<Vec<Plot>, ReportError> {
         ("mantissa SRAM".to_string(), a.mantissa_sram_um2),
     ];
     let title = format!("{}: area by component", r.arch.name);
-    out.push(plots::breakdown_bars(&title, "um^2", &parts).map_err(plot_err("area"))?);
+    keep(&mut out, "area", plots::breakdown_bars(&title, "um^2", &parts))?;
 
     if r.options.iterations > 1 {
         let mut points: Vec<PrecisionPoint> = Vec::new();
@@ -175,7 +190,7 @@ pub fn run_plots(r: &RunReport) -> Result<Vec<Plot>, ReportError> {
             });
         }
         let title = format!("{}: weight mantissa bits per layer over iterations", r.workload);
-        out.push(plots::precision_over_iterations(&title, &points).map_err(plot_err("precision"))?);
+        keep(&mut out, "precision", plots::precision_over_iterations(&title, &points))?;
     }
     Ok(out)
 }
@@ -183,7 +198,11 @@ pub fn run_plots(r: &RunReport) -> Result<Vec<Plot>, ReportError> {
 /// Writes `report.json`, `layers.csv` and every plot (`<name>.svg`, `<name>.png`) into `dir`
 /// (created if missing) as one atomic unit.
 pub fn write_run(dir: &Path, r: &RunReport) -> Result<Written, ReportError> {
-    std::fs::create_dir_all(dir).map_err(|source| WriteError { path: dir.to_path_buf(), source })?;
+    if dir.exists() && !dir.is_dir() {
+        let error = std::io::Error::new(std::io::ErrorKind::AlreadyExists, "it is a file, not a folder");
+        return Err(WriteError { path: dir.to_path_buf(), error }.into());
+    }
+    std::fs::create_dir_all(dir).map_err(|error| WriteError { path: dir.to_path_buf(), error })?;
     let json = serde_json::to_string_pretty(r).map_err(|e| ReportError::Json(e.to_string()))? + "\n";
     let mut files: Vec<(PathBuf, Vec<u8>)> =
         vec![(dir.join("report.json"), json.into_bytes()), (dir.join("layers.csv"), layers_csv(r).into_bytes())];
