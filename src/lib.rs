@@ -29,6 +29,7 @@ pub mod fmac;
 pub mod gemm;
 pub mod memory;
 pub mod report;
+mod ronpos;
 pub mod sim;
 pub mod sweep;
 pub mod tensor;

@@ -5,7 +5,7 @@
 use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
 
-use super::locate::Locator;
+use crate::ronpos::Locator;
 
 /// Why an arch file (or the technology table it names) could not be used.
 ///
@@ -145,7 +145,7 @@ impl<'a> Reporter<'a> {
     /// fields, variants or values.
     pub(crate) fn ron(&self, e: &ron::error::SpannedError) -> ArchError {
         use ron::Error as E;
-        let pos = super::locate::skip_blank(self.text, (e.span.start.line, e.span.start.col));
+        let pos = crate::ronpos::skip_blank(self.text, (e.span.start.line, e.span.start.col));
         let here = self.locator().path_at(pos).to_string();
         let allowed = |p: &str| (self.allowed)(p).map(|a| format!("; allowed {a}")).unwrap_or_default();
         let list = |names: &[&str]| names.join(", ");

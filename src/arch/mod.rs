@@ -15,7 +15,6 @@
 //! the library, so [`default_arch`] works from any working directory.
 
 mod error;
-mod locate;
 mod model;
 mod schema;
 mod tech;

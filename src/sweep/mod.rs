@@ -19,7 +19,6 @@
 //! `docs/sweep.md`; an example is `traces/sweeps/array-precision.ron`.
 
 mod error;
-mod locate;
 mod merge;
 mod param;
 mod record;

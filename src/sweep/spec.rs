@@ -7,11 +7,11 @@ use std::path::{Path, PathBuf};
 use serde::Serialize;
 
 use super::error::SweepError;
-use super::locate::Locator;
 use super::param::Param;
 use super::schema::{ron_options, AxisFile, FidelityFile, SweepFile};
 use crate::arch::{default_arch, load_arch, Arch};
 use crate::array::Fidelity;
+use crate::ronpos::Locator;
 use crate::training::RunOptions;
 use crate::workload::{default_workload, load_workload, DataSource, PrecisionPolicy, Workload};
 
@@ -268,7 +268,7 @@ struct Rep<'a> {
 
 impl Rep<'_> {
     fn at(&self, field: &str, message: String) -> SweepError {
-        let (line, col) = self.locator.pos(field);
+        let (line, col) = self.locator.value_pos(field);
         SweepError::File { file: self.file.to_path_buf(), line, col, field: field.to_string(), message }
     }
 

@@ -6,7 +6,7 @@
 use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
 
-use super::locate::{skip_blank, Locator};
+use crate::ronpos::{skip_blank, Locator};
 
 /// Why a workload could not be loaded, or its operand data not read.
 ///

@@ -20,7 +20,6 @@
 mod data;
 mod error;
 mod graph;
-mod locate;
 mod lower;
 mod model;
 mod precision;

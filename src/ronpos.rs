@@ -1,14 +1,11 @@
-//! Field paths <-> line/column in a workload's RON text.
+//! Field paths <-> line/column in RON text, shared by the arch, workload and sweep loaders.
 //!
-//! serde forgets where a value came from, so errors found after deserialisation (a batch of 0,
-//! a channel mismatch) use this to point at the offending value, and RON's own errors (which
+//! serde forgets where a value came from, so errors found after deserialisation (rows = 0, a
+//! batch of 0, a channel mismatch) use this to point at the offending value, and RON's own errors (which
 //! carry a position but no path) use it to name the field. It knows nothing of the schema: it
 //! tokenises the text and records every `key: value` inside `( )`, every `"key": value` inside
 //! `{ }` (as `path["key"]`) and every list item (as `path[i]`). Enum variant names are not part
 //! of a path: `op: conv2d(in_channels: 3)` gives `layers[0].op.in_channels`.
-//!
-//! The same idea as `crate::arch`'s locator, extended to string-keyed maps (the `per_layer`
-//! precision policy); that one is private to its module.
 
 /// A 1-based line and column, columns counted in characters (as RON counts them).
 pub(crate) type Pos = (usize, usize);
@@ -131,7 +128,12 @@ fn tokenize(text: &str) -> Vec<Token> {
 /// The first position at or after `pos` that is not whitespace or a comment (RON reports some
 /// errors at the blank before the offending token), or `pos` itself when none follows.
 pub(crate) fn skip_blank(text: &str, pos: Pos) -> Pos {
-    tokenize(text).into_iter().map(|t| t.start).find(|&s| s >= pos).unwrap_or(pos)
+    // Inside a token: stay; on blanks or comments: the next token's start.
+    match tokenize(text).into_iter().find(|t| t.end >= pos) {
+        Some(t) if t.start <= pos => pos,
+        Some(t) => t.start,
+        None => pos,
+    }
 }
 
 struct Frame {
@@ -257,5 +259,55 @@ mod tests {
         assert!(l.is_key_start((5, 35)));
         assert_eq!(skip_blank(DOC, (4, 57)), (4, 58));
         assert_eq!(skip_blank(DOC, (9, 1)), (9, 1));
+    }
+
+    /// The arch loader's cases (nested structs, enum variants, lists, comments, strings).
+    const ARCH_DOC: &str = "// header (x: 1)\n(\n  name: \"a: (b\",\n  array: (rows: 0, cell: fmac(chunk_bits: 3)),\n  /* c: 1 */ sram: [(kib: 8), (kib: 0)],\n)\n";
+
+    #[test]
+    fn arch_values_by_path() {
+        let l = Locator::new(ARCH_DOC);
+        assert_eq!(l.value_pos("name"), (3, 9));
+        assert_eq!(l.value_pos("array.rows"), (4, 17));
+        assert_eq!(l.value_pos("array.cell.chunk_bits"), (4, 43));
+        assert_eq!(l.value_pos("sram[1].kib"), (5, 37));
+        assert_eq!(l.value_pos("sram[1]"), (5, 31));
+        // Not present: falls back to the enclosing struct.
+        assert_eq!(l.value_pos("array.cols"), (4, 10));
+        assert_eq!(l.value_pos("nothing"), (2, 1));
+    }
+
+    #[test]
+    fn arch_paths_by_position() {
+        let l = Locator::new(ARCH_DOC);
+        assert_eq!(l.path_at((4, 17)), "array.rows");
+        assert_eq!(l.path_at((4, 3)), "array");
+        assert_eq!(l.path_at((4, 44)), "array.cell");
+        assert_eq!(l.path_at((4, 45)), "array");
+        assert_eq!(l.path_at((5, 37)), "sram[1].kib");
+        assert_eq!(l.path_at((5, 38)), "sram[1]");
+        assert_eq!(l.path_at((6, 1)), "");
+        assert!(l.is_key_start((4, 20)));
+        assert_eq!(skip_blank(ARCH_DOC, (4, 16)), (4, 17));
+        assert_eq!(skip_blank(ARCH_DOC, (4, 40)), (4, 40));
+        assert_eq!(skip_blank(ARCH_DOC, (4, 47)), (5, 14));
+        assert_eq!(skip_blank(ARCH_DOC, (9, 1)), (9, 1));
+    }
+
+    /// The sweep loader's cases (lists of lists, negative numbers, empty lists).
+    #[test]
+    fn sweep_values_by_path() {
+        let doc = "// (x: 1)\n(\n  arch: \"a: (b\",\n  options: (seed: 3),\n  /* c: 1 */ axes: [\n    (param: \"bfp.group\", values: [4, -8, 99]),\n    (param: \"array.size\", values: []),\n  ],\n)\n";
+        let l = Locator::new(doc);
+        assert_eq!(l.value_pos("arch"), (3, 9));
+        assert_eq!(l.value_pos("options.seed"), (4, 19));
+        assert_eq!(l.value_pos("options.iterations"), (4, 12));
+        assert_eq!(l.value_pos("axes[0]"), (6, 5));
+        assert_eq!(l.value_pos("axes[0].param"), (6, 13));
+        assert_eq!(l.value_pos("axes[0].values[1]"), (6, 38));
+        assert_eq!(l.value_pos("axes[0].values[2]"), (6, 42));
+        assert_eq!(l.value_pos("axes[1].values"), (7, 35));
+        assert_eq!(l.value_pos("axes[1].values[0]"), (7, 35));
+        assert_eq!(l.value_pos("nothing"), (2, 1));
     }
 }
