@@ -239,6 +239,97 @@ impl Locator {
     }
 }
 
+/// RON's own error rewritten for a user: the position (moved past blanks and comments onto the
+/// offending token), the field path found there, and a message naming the allowed fields,
+/// variants or values (`allowed(path)` gives the allowed values of a field, if known).
+pub(crate) fn explain_ron_error(
+    text: &str,
+    locator: &Locator,
+    e: &ron::error::SpannedError,
+    allowed: &dyn Fn(&str) -> Option<String>,
+) -> (Pos, String, String) {
+    use ron::Error as E;
+    use std::fmt::Write as _;
+    let pos = skip_blank(text, (e.span.start.line, e.span.start.col));
+    let here = locator.path_at(pos).to_string();
+    let allowed_tail = |p: &str| allowed(p).map(|a| format!("; allowed {a}")).unwrap_or_default();
+    let (field, message) = match &e.code {
+        E::NoSuchStructField { expected, found, .. } => {
+            let parent = parent_of(&here, found);
+            let field = join(parent, found);
+            let within = if parent.is_empty() { "the top level" } else { parent };
+            let msg = format!("{field}: unknown field `{found}`; allowed fields of {within}: {}", expected.join(", "));
+            (field, msg)
+        }
+        E::NoSuchEnumVariant { expected, found, .. } => {
+            let msg = format!("{here} = {found} is not a known variant; allowed {}", expected.join(", "));
+            (here, msg)
+        }
+        E::MissingStructField { field, .. } => {
+            let path = join(&here, field);
+            (path.clone(), format!("{path}: missing field{}", allowed_tail(&path)))
+        }
+        E::DuplicateStructField { field, .. } => {
+            let path = join(parent_of(&here, field), field);
+            (path.clone(), format!("{path}: field given twice"))
+        }
+        E::IntegerOutOfBounds => {
+            let msg = format!("{here}: integer too large for this field{}", allowed_tail(&here));
+            (here, msg)
+        }
+        E::ExpectedInteger
+        | E::ExpectedFloat
+        | E::ExpectedBoolean
+        | E::ExpectedString
+        | E::ExpectedStringEnd
+        | E::ExpectedOption
+        | E::ExpectedIdentifier
+        | E::ExpectedStructLike
+        | E::ExpectedNamedStructLike(_)
+        | E::ExpectedUnit
+        | E::ExpectedArray
+        | E::ExpectedMap
+        | E::ExpectedDifferentLength { .. }
+        | E::InvalidValueForType { .. }
+        | E::InvalidIntegerDigit { .. } => {
+            let what = lower_first(&e.code.to_string());
+            (here.clone(), format!("{here}: wrong type: {what}{}", allowed_tail(&here)))
+        }
+        other => {
+            // Before a key (a missing comma, say) the field's range is beside the point.
+            let before = locator.is_key_start(pos);
+            let mut msg = String::from("syntax error");
+            if !here.is_empty() {
+                let _ = write!(msg, " {} {here}", if before { "before" } else { "at" });
+            }
+            let _ = write!(msg, ": {}", lower_first(&other.to_string()));
+            if let (Some(a), false) = (allowed(&here), before) {
+                let _ = write!(msg, " ({here} allows {a})");
+            }
+            (here, msg)
+        }
+    };
+    (pos, field, message)
+}
+
+/// The path of the struct that holds key `key`, given the path found at the key's position
+/// (which is the key's own path when the locator saw it).
+fn parent_of<'p>(here: &'p str, key: &str) -> &'p str {
+    match here.rsplit_once('.') {
+        Some((parent, last)) if last == key => parent,
+        None if here == key => "",
+        _ => here,
+    }
+}
+
+fn lower_first(s: &str) -> String {
+    let mut c = s.chars();
+    match c.next() {
+        Some(f) => f.to_lowercase().chain(c).collect(),
+        None => String::new(),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

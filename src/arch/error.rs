@@ -2,7 +2,6 @@
 //! `file:line:column:`, names the field by its path (`array.rows`) and says what is allowed;
 //! RON's own syntax and schema errors are reworded in the same style.
 
-use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
 
 use crate::ronpos::Locator;
@@ -144,96 +143,8 @@ impl<'a> Reporter<'a> {
     /// Rewords one of RON's errors: the field path found from its position, the allowed
     /// fields, variants or values.
     pub(crate) fn ron(&self, e: &ron::error::SpannedError) -> ArchError {
-        use ron::Error as E;
-        let pos = crate::ronpos::skip_blank(self.text, (e.span.start.line, e.span.start.col));
-        let here = self.locator().path_at(pos).to_string();
-        let allowed = |p: &str| (self.allowed)(p).map(|a| format!("; allowed {a}")).unwrap_or_default();
-        let list = |names: &[&str]| names.join(", ");
-        let (field, message) = match &e.code {
-            E::NoSuchStructField { expected, found, .. } => {
-                let parent = parent_of(&here, found);
-                let field = join(parent, found);
-                let within = if parent.is_empty() { String::from("the top level") } else { parent.to_string() };
-                let msg = format!("{field}: unknown field `{found}`; allowed fields of {within}: {}", list(expected));
-                (field, msg)
-            }
-            E::NoSuchEnumVariant { expected, found, .. } => {
-                let msg = format!("{here} = {found} is not a known variant; allowed {}", list(expected));
-                (here, msg)
-            }
-            E::MissingStructField { field, .. } => {
-                let path = join(&here, field);
-                let msg = format!("{path}: missing field{}", allowed(&path));
-                (path, msg)
-            }
-            E::DuplicateStructField { field, .. } => {
-                let path = join(parent_of(&here, field), field);
-                (path.clone(), format!("{path}: field given twice"))
-            }
-            E::IntegerOutOfBounds => {
-                let msg = format!("{here}: integer too large for this field{}", allowed(&here));
-                (here, msg)
-            }
-            E::ExpectedInteger
-            | E::ExpectedFloat
-            | E::ExpectedBoolean
-            | E::ExpectedString
-            | E::ExpectedStringEnd
-            | E::ExpectedOption
-            | E::ExpectedIdentifier
-            | E::ExpectedStructLike
-            | E::ExpectedNamedStructLike(_)
-            | E::ExpectedUnit
-            | E::InvalidValueForType { .. }
-            | E::InvalidIntegerDigit { .. } => {
-                let what = lower_first(&e.code.to_string());
-                let msg = format!("{here}: wrong type: {what}{}", allowed(&here));
-                (here, msg)
-            }
-            other => {
-                // Before a key (a missing comma, say) the field's range is beside the point.
-                let before = self.locator().is_key_start(pos);
-                let mut msg = String::from("syntax error");
-                if !here.is_empty() {
-                    let _ = write!(msg, " {} {here}", if before { "before" } else { "at" });
-                }
-                let _ = write!(msg, ": {}", lower_first(&other.to_string()));
-                match (self.allowed)(&here) {
-                    Some(a) if !before => {
-                        let _ = write!(msg, " ({here} allows {a})");
-                    }
-                    _ => {}
-                }
-                (here, msg)
-            }
-        };
-        let (line, col) = pos;
+        let ((line, col), field, message) =
+            crate::ronpos::explain_ron_error(self.text, self.locator(), e, &|p: &str| (self.allowed)(p));
         ArchError::Parse { file: self.file.to_path_buf(), line, col, field, message }
-    }
-}
-
-fn join(base: &str, key: &str) -> String {
-    if base.is_empty() {
-        key.to_string()
-    } else {
-        format!("{base}.{key}")
-    }
-}
-
-/// The path of the struct that holds key `key`, given the path found at the key's position
-/// (which is the key's own path when the locator saw it).
-fn parent_of<'p>(here: &'p str, key: &str) -> &'p str {
-    match here.rsplit_once('.') {
-        Some((parent, last)) if last == key => parent,
-        None if here == key => "",
-        _ => here,
-    }
-}
-
-fn lower_first(s: &str) -> String {
-    let mut c = s.chars();
-    match c.next() {
-        Some(f) => f.to_lowercase().chain(c).collect(),
-        None => String::new(),
     }
 }

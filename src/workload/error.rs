@@ -3,10 +3,9 @@
 //! and says what is allowed; graph errors name the layers concerned; RON's own syntax and
 //! schema errors are reworded in the same style.
 
-use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
 
-use crate::ronpos::{skip_blank, Locator};
+use crate::ronpos::Locator;
 
 /// Why a workload could not be loaded, or its operand data not read.
 ///
@@ -128,92 +127,8 @@ impl<'a> Reporter<'a> {
     /// Rewords one of RON's errors: the field path found from its position, the allowed
     /// fields, variants or values.
     pub(crate) fn ron(&self, e: &ron::error::SpannedError) -> WorkloadError {
-        use ron::Error as E;
-        let pos = skip_blank(self.text, (e.span.start.line, e.span.start.col));
-        let here = self.locator().path_at(pos).to_string();
-        let allowed = |p: &str| super::validate::allowed(p).map(|a| format!("; allowed {a}")).unwrap_or_default();
-        let (field, message) = match &e.code {
-            E::NoSuchStructField { expected, found, .. } => {
-                let parent = parent_of(&here, found);
-                let field = join(parent, found);
-                let within = if parent.is_empty() { "the top level" } else { parent };
-                let msg =
-                    format!("{field}: unknown field `{found}`; allowed fields of {within}: {}", expected.join(", "));
-                (field, msg)
-            }
-            E::NoSuchEnumVariant { expected, found, .. } => {
-                let msg = format!("{here} = {found} is not a known variant; allowed {}", expected.join(", "));
-                (here, msg)
-            }
-            E::MissingStructField { field, .. } => {
-                let path = join(&here, field);
-                (path.clone(), format!("{path}: missing field{}", allowed(&path)))
-            }
-            E::DuplicateStructField { field, .. } => {
-                let path = join(parent_of(&here, field), field);
-                (path.clone(), format!("{path}: field given twice"))
-            }
-            E::IntegerOutOfBounds => {
-                let msg = format!("{here}: integer too large for this field{}", allowed(&here));
-                (here, msg)
-            }
-            E::ExpectedInteger
-            | E::ExpectedFloat
-            | E::ExpectedBoolean
-            | E::ExpectedString
-            | E::ExpectedStringEnd
-            | E::ExpectedOption
-            | E::ExpectedIdentifier
-            | E::ExpectedStructLike
-            | E::ExpectedNamedStructLike(_)
-            | E::ExpectedUnit
-            | E::ExpectedArray
-            | E::ExpectedMap
-            | E::ExpectedDifferentLength { .. }
-            | E::InvalidValueForType { .. }
-            | E::InvalidIntegerDigit { .. } => {
-                let what = lower_first(&e.code.to_string());
-                (here.clone(), format!("{here}: wrong type: {what}{}", allowed(&here)))
-            }
-            other => {
-                // Before a key (a missing comma, say) the field's range is beside the point.
-                let before = self.locator().is_key_start(pos);
-                let mut msg = String::from("syntax error");
-                if !here.is_empty() {
-                    let _ = write!(msg, " {} {here}", if before { "before" } else { "at" });
-                }
-                let _ = write!(msg, ": {}", lower_first(&other.to_string()));
-                if let (Some(a), false) = (super::validate::allowed(&here), before) {
-                    let _ = write!(msg, " ({here} allows {a})");
-                }
-                (here, msg)
-            }
-        };
+        let (pos, field, message) =
+            crate::ronpos::explain_ron_error(self.text, self.locator(), e, &super::validate::allowed);
         WorkloadError::Parse { file: self.file.to_path_buf(), line: pos.0, col: pos.1, field, message }
-    }
-}
-
-fn join(base: &str, key: &str) -> String {
-    if base.is_empty() {
-        key.to_string()
-    } else {
-        format!("{base}.{key}")
-    }
-}
-
-/// The path of the struct that holds key `key`, given the path found at the key's position.
-fn parent_of<'p>(here: &'p str, key: &str) -> &'p str {
-    match here.rsplit_once('.') {
-        Some((parent, last)) if last == key => parent,
-        None if here == key => "",
-        _ => here,
-    }
-}
-
-fn lower_first(s: &str) -> String {
-    let mut c = s.chars();
-    match c.next() {
-        Some(f) => f.to_lowercase().chain(c).collect(),
-        None => String::new(),
     }
 }
