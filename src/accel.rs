@@ -14,6 +14,9 @@ use crate::gemm::baseline::{baseline_gemm, ElementCell};
 use crate::gemm::{output_shape, quantize_operands_named, GemmError, GemmSpec, OperandSpec, Pass};
 use crate::memory::{MemParams, MemorySystem, OperandStorage, Traffic};
 
+/// Most folds one GEMM may have (its timeline is kept in memory: about 200 bytes a fold).
+pub const MAX_FOLDS: u64 = 5_000_000;
+
 /// Tensor classes of X, Y and the output of each pass.
 pub fn classes(pass: Pass) -> [TensorClass; 3] {
     match pass {
@@ -145,6 +148,17 @@ pub fn simulate_gemm(arch: &Arch, req: &GemmRequest) -> Result<GemmSim, GemmErro
     };
     let macs = out_shape.0 as u64 * out_shape.1 as u64 * red as u64;
     let (r, c) = (arch.array.rows, arch.array.cols);
+    // Every fold keeps a timeline entry (~200 bytes with its schedule state): refuse sizes that
+    // would exhaust memory before planning them.
+    let groups = if arch.array.cell.is_bfp() { red.div_ceil(spec.group) } else { red };
+    let folds = match pass {
+        Pass::Forward => out_shape.0.div_ceil(r) as u64 * groups.div_ceil(c) as u64,
+        Pass::BackwardData => out_shape.0.div_ceil(c) as u64 * groups.div_ceil(r) as u64,
+        Pass::BackwardWeight => out_shape.0.div_ceil(r) as u64 * out_shape.1.div_ceil(c) as u64,
+    };
+    if folds > MAX_FOLDS && !matches!(arch.array.cell, CellKind::Scalesim { .. }) {
+        return Err(GemmError::TooManyFolds { pass, folds, rows: r, cols: c, limit: MAX_FOLDS });
+    }
     let cell = arch.array.cell;
     let full_width = matches!(cell, CellKind::BfpFull);
     let cfg = ArrayConfig {

@@ -178,3 +178,22 @@ fn two_bit_mantissas_stream_four_times_faster_and_move_fewer_bits() {
     assert_eq!(s4.traffic.dram_read_mant_bits, 2 * s2.traffic.dram_read_mant_bits);
     assert_eq!(s4.traffic.dram_read_exp_bits, s2.traffic.dram_read_exp_bits);
 }
+
+#[test]
+fn a_gemm_with_too_many_folds_is_refused_before_planning() {
+    let mut a = arch("fast-4x4.ron");
+    a.array.rows = 1;
+    a.array.cols = 1;
+    let (n, k) = (5000, 5000);
+    let req = GemmRequest {
+        spec: spec_for(&a, Pass::BackwardWeight),
+        x: (&[], n, 1),
+        y: (&[], k, 1),
+        names: ("X", "Y"),
+        fidelity: Fidelity::Fold,
+        numerics: false,
+        first_job: 0,
+    };
+    let err = simulate_gemm(&a, &req).unwrap_err().to_string();
+    assert!(err.contains("25000000 folds") && err.contains("1 x 1"), "{err}");
+}

@@ -125,6 +125,20 @@ pub enum GemmError {
     /// A conversion parameter or an input value the converter refuses.
     #[error(transparent)]
     Bfp(#[from] BfpError),
+    /// A simulation too large to hold in memory (its fold timeline alone).
+    #[error("{pass}: {folds} folds on a {rows} x {cols} array is more than the {limit} a run may hold in memory; use a larger array or a smaller GEMM")]
+    TooManyFolds {
+        /// The pass.
+        pass: Pass,
+        /// Folds the GEMM would need.
+        folds: u64,
+        /// Array rows.
+        rows: usize,
+        /// Array columns.
+        cols: usize,
+        /// The limit.
+        limit: u64,
+    },
     /// Operand shapes that do not fit the pass.
     #[error("{pass}: X is {x_rows} x {x_cols} ({x_name}) and Y is {y_rows} x {y_cols} ({y_name}); their {dim} must agree ({a} != {b})")]
     Shape {
