@@ -6,9 +6,7 @@
 use serde::Serialize;
 
 use crate::arch::{Arch, CellKind, TensorClass, Transpose};
-use crate::array::{
-    run_array_with, scalesim, ArrayConfig, CycleBreakdown, Fidelity, FoldRecord, GemmGeometry, IdealMemory,
-};
+use crate::array::{run_array_with, scalesim, ArrayConfig, CycleBreakdown, Fidelity, FoldRecord, GemmGeometry};
 use crate::bfp::{BfpFormat, ConvertFlags};
 use crate::gemm::baseline::{baseline_gemm, ElementCell};
 use crate::gemm::{output_shape, quantize_operands_named, GemmError, GemmSpec, OperandSpec, Pass};
@@ -87,6 +85,8 @@ pub struct GemmSim {
     pub breakdown: CycleBreakdown,
     /// Busy cell-cycles over available cell-cycles, over the whole run.
     pub utilization: f64,
+    /// Busy cell-cycles (chunk passes, or MACs of element-wise cells), summed over the cells.
+    pub busy_cell_cycles: u64,
     /// Bits moved, by memory.
     pub traffic: Traffic,
     /// Number of folds.
@@ -210,6 +210,8 @@ pub fn simulate_gemm(arch: &Arch, req: &GemmRequest) -> Result<GemmSim, GemmErro
                 tail_cycles: 0,
                 breakdown: CycleBreakdown { stream_cycles: cycles, ..Default::default() },
                 utilization: macs as f64 / (cycles.max(1) as f64 * (r * c) as f64),
+                // SCALE-Sim cells do one MAC per busy cell-cycle; no per-cell counts.
+                busy_cell_cycles: macs,
                 traffic: Traffic::default(),
                 fold_count: 0,
                 folds: Vec::new(),
@@ -296,6 +298,7 @@ fn finish(
         tail_cycles: tail,
         breakdown,
         utilization: if end == 0 { 0.0 } else { busy_total as f64 / (end as f64 * (r * c) as f64) },
+        busy_cell_cycles: busy_total,
         traffic: gate.traffic,
         fold_count: run.folds.len(),
         folds: run.folds,
@@ -304,9 +307,4 @@ fn finish(
         out,
         out_shape,
     }
-}
-
-/// Runs `geo` on an ideal memory (used where only the array's own timing is wanted).
-pub fn array_only(geo: &GemmGeometry, cfg: &ArrayConfig, fidelity: Fidelity) -> crate::array::ArrayRun {
-    run_array_with(geo, None, cfg, fidelity, &mut IdealMemory)
 }

@@ -293,12 +293,7 @@ pub fn run_training(
         for (t, b) in totals.busy_per_cell.iter_mut().zip(&r.sim.busy) {
             *t += b;
         }
-        // SCALE-Sim cells report a utilization but no per-cell counts.
-        busy_total += if r.sim.busy.is_empty() {
-            (r.sim.utilization * r.sim.cycles as f64 * (arch.array.rows * arch.array.cols) as f64).round() as u64
-        } else {
-            r.sim.busy.iter().sum::<u64>()
-        };
+        busy_total += r.sim.busy_cell_cycles;
         for (k, (class, m)) in
             [(r.gemm.x_class, r.mantissa_bits.0), (r.gemm.y_class, r.mantissa_bits.1)].into_iter().enumerate()
         {
@@ -357,6 +352,7 @@ fn scale_sim(s: &mut GemmSim, k: u64) {
     s.traffic.psum_buffer_read_bits = m(t.psum_buffer_read_bits);
     s.traffic.psum_buffer_write_bits = m(t.psum_buffer_write_bits);
     s.busy.iter_mut().for_each(|b| *b *= k);
+    s.busy_cell_cycles *= k;
 }
 
 fn add_traffic(t: &mut Traffic, o: &Traffic) {

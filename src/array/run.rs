@@ -128,19 +128,6 @@ pub struct ArrayRun {
     pub out: Option<Vec<f32>>,
 }
 
-impl ArrayRun {
-    /// Busy cell-cycles over available cell-cycles.
-    pub fn utilization(&self) -> f64 {
-        let busy: u64 = self.busy.iter().sum();
-        let avail = self.busy.len() as u64 * self.cycles;
-        if avail == 0 {
-            0.0
-        } else {
-            busy as f64 / avail as f64
-        }
-    }
-}
-
 /// Runs one GEMM with ideal memory. `ops` carries the converted operands when the numbers
 /// are wanted (and is required for them); without it only timing is simulated.
 pub fn run_array(geo: &GemmGeometry, ops: Option<&GemmOperands>, cfg: &ArrayConfig, fidelity: Fidelity) -> ArrayRun {
