@@ -27,6 +27,7 @@ pub mod bfp;
 pub mod cost;
 pub mod fmac;
 pub mod gemm;
+pub mod golden;
 pub mod memory;
 pub mod report;
 mod ronpos;

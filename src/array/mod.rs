@@ -5,11 +5,14 @@
 
 mod fold;
 mod planes;
+pub mod probe;
 mod run;
 pub mod scalesim;
 mod tick;
 
-pub use fold::{plan_folds, Fold, GemmGeometry, PhaseCycles};
+pub use fold::{closed_form, plan_folds, Fold, GemmGeometry, PhaseCycles};
+pub use planes::PlaneStore;
 pub use run::{
     run_array, run_array_with, ArrayConfig, ArrayRun, CycleBreakdown, Fidelity, FoldGate, FoldRecord, IdealMemory,
 };
+pub use tick::{os_fold_probed, ws_fold_probed, FoldTick, TickCtx};

@@ -12,6 +12,7 @@
 
 use super::fold::{Fold, GemmGeometry, PhaseCycles};
 use super::planes::PlaneStore;
+use super::probe::{CellEvent, Ctl, Mode, NoProbe, Operand, PlanePort, SumPort, TickProbe};
 use crate::fmac::{chunk_dot, pass_shift, product_exp, Accumulator, AccumulatorKind};
 use crate::gemm::Pass;
 
@@ -84,12 +85,13 @@ impl TickCtx<'_> {
 /// the bottom `used` cells of the first `cols_used` columns holds all `c_s` planes of its
 /// group. `want(col, e)` names the group for the cell `e` rows above the bottom edge. Returns
 /// the cycles taken and the loaded ids, `[col][e]`.
-fn load_stationary(
+fn load_stationary<P: TickProbe>(
     rows: usize,
     cols_used: usize,
     used: usize,
     cs: u32,
     want: impl Fn(usize, usize) -> u32,
+    probe: &mut P,
 ) -> (u64, Vec<Vec<u32>>) {
     let cs = cs as usize;
     // chain[col][slot]: slot 0 is the bottom cell's first plane slot; (id, plane) per slot.
@@ -115,7 +117,11 @@ fn load_stationary(
                 slots[i] = slots[i - 1];
             }
             slots[0] = feed(col, cycles as usize);
+            if let Some((id, plane)) = slots[0] {
+                probe.plane_in(cycles, PlanePort::Bottom, col, Operand::X, id, plane);
+            }
         }
+        probe.ctl(cycles, Ctl { mode: Mode::Load, ..Ctl::default() });
         cycles += 1;
     }
     let ids = (0..cols_used).map(|col| (0..used).map(|e| want(col, e)).collect()).collect();
@@ -134,6 +140,11 @@ fn load_stationary(
 /// `psums` is the output buffer (`out_rows x out_cols`), read as partial sums enter and
 /// written as they leave.
 pub fn ws_fold(ctx: &TickCtx, fold: &Fold, psums: &mut [Accumulator]) -> FoldTick {
+    ws_fold_probed(ctx, fold, psums, &mut NoProbe)
+}
+
+/// [`ws_fold`] reporting its ports, sequencer and (optionally) cell registers to `probe`.
+pub fn ws_fold_probed<P: TickProbe>(ctx: &TickCtx, fold: &Fold, psums: &mut [Accumulator], probe: &mut P) -> FoldTick {
     let (r, c) = (ctx.rows, ctx.cols);
     let geo = &ctx.geo;
     let forward = geo.pass == Pass::Forward;
@@ -152,13 +163,23 @@ pub fn ws_fold(ctx: &TickCtx, fold: &Fold, psums: &mut [Accumulator]) -> FoldTic
 
     // Stationary load through E0/M0 (physical columns, bottom up).
     let (load, ids) = if forward {
-        load_stationary(r, fold.cols_used, fold.rows_used, geo.x_chunks, |col, e| {
-            ctx.x_id(fold.row0 + (fold.rows_used - 1 - e), fold.col0 + col)
-        })
+        load_stationary(
+            r,
+            fold.cols_used,
+            fold.rows_used,
+            geo.x_chunks,
+            |col, e| ctx.x_id(fold.row0 + (fold.rows_used - 1 - e), fold.col0 + col),
+            probe,
+        )
     } else {
-        load_stationary(r, fold.cols_used, fold.rows_used, geo.x_chunks, |col, e| {
-            ctx.x_id(fold.col0 + col, fold.row0 + (fold.rows_used - 1 - e))
-        })
+        load_stationary(
+            r,
+            fold.cols_used,
+            fold.rows_used,
+            geo.x_chunks,
+            |col, e| ctx.x_id(fold.col0 + col, fold.row0 + (fold.rows_used - 1 - e)),
+            probe,
+        )
     };
     let mut st: Vec<Option<u32>> = vec![None; n_chains * len];
     for d in 0..a_used {
@@ -168,6 +189,17 @@ pub fn ws_fold(ctx: &TickCtx, fold: &Fold, psums: &mut [Accumulator]) -> FoldTic
             st[d * len + s] = Some(ids[col][e]);
         }
     }
+    if P::CELLS {
+        for (i, reg) in st.iter().enumerate() {
+            let (row, col) = (phys(i / len, i % len) / c, phys(i / len, i % len) % c);
+            probe.cell(load.saturating_sub(1), row, col, CellEvent::Stationary(*reg));
+        }
+    }
+    // Edge lanes: the stream port and lane of position s, the partial-sum port and lane of
+    // chain d.
+    let (plane_port, sum_port) =
+        if forward { (PlanePort::Bottom, SumPort::Y1) } else { (PlanePort::Left, SumPort::Y0) };
+    let sum_lane = |d: usize| if forward { r - 1 - d } else { d };
 
     // Streaming.
     let p = geo.beat_cycles();
@@ -215,6 +247,27 @@ pub fn ws_fold(ctx: &TickCtx, fold: &Fold, psums: &mut [Accumulator]) -> FoldTic
         }
         std::mem::swap(&mut v, &mut v_next);
         std::mem::swap(&mut psum_in, &mut in_next);
+        let start = load + cycles;
+        for (s, reg) in v.iter().take(len).enumerate() {
+            if let Some(sr) = *reg {
+                for phi in 0..ct {
+                    probe.plane_in(start + phi as u64, plane_port, s, Operand::Y, sr.id, phi);
+                }
+            }
+        }
+        for d in 0..a_used {
+            if let Some((_, acc)) = &psum_in[d * len] {
+                probe.sum_in(start, p, sum_port, sum_lane(d), acc);
+            }
+        }
+        if P::CELLS {
+            for (i, sreg) in v.iter().enumerate() {
+                let (row, col) = (phys(i / len, i % len) / c, phys(i / len, i % len) % c);
+                let reg = sreg.map(|sr| (Operand::Y, sr.id));
+                let ev = if forward { CellEvent::StreamUp(reg) } else { CellEvent::StreamRight(reg) };
+                probe.cell(start, row, col, ev);
+            }
+        }
         // The cells that hold a stationary group, a streaming group and a partial sum this beat.
         active.clear();
         for i in 0..n_chains * len {
@@ -235,6 +288,15 @@ pub fn ws_fold(ctx: &TickCtx, fold: &Fold, psums: &mut [Accumulator]) -> FoldTic
                     prod[i].0 += ctx.pass(xs, ys, sid, tid, j, k);
                 }
             }
+            let last = phi + 1 == p;
+            probe.ctl(load + cycles, Ctl { mode: Mode::Stream, beat_last: last, phi: phi as u32, j, k });
+            if P::CELLS {
+                for &(i, _, _) in &active {
+                    let at = phys(i / len, i % len);
+                    let reg = if last { 0 } else { prod[i].0 };
+                    probe.cell(load + cycles, at / c, at % c, CellEvent::Product(reg));
+                }
+            }
             cycles += 1;
         }
         for &(i, _, _) in &active {
@@ -253,10 +315,19 @@ pub fn ws_fold(ctx: &TickCtx, fold: &Fold, psums: &mut [Accumulator]) -> FoldTic
                 psum_out[i] = Some((tag, acc));
             }
         }
+        if P::CELLS {
+            for (i, out) in psum_out.iter().enumerate() {
+                let at = phys(i / len, i % len);
+                let y = out.as_ref().map(|(_, a)| a.result().to_bits());
+                probe.cell(load + cycles - 1, at / c, at % c, CellEvent::Y(y));
+            }
+        }
         // The output buffer latches what leaves the far end of each chain.
         for d in 0..a_used {
             if let Some((b, acc)) = psum_out[d * len + len - 1].take() {
-                psums[out_row(d) * out_cols + b as usize] = acc;
+                let out = out_row(d) * out_cols + b as usize;
+                probe.sum_out(load + cycles, sum_port, sum_lane(d), out, &acc);
+                psums[out] = acc;
                 collected += 1;
             }
         }
@@ -269,6 +340,11 @@ pub fn ws_fold(ctx: &TickCtx, fold: &Fold, psums: &mut [Accumulator]) -> FoldTic
 /// right along the rows (E1/M1), accumulation in the cells, then the results shift out along
 /// the rows (Y1), one hop per cycle. Writes final results into `psums`.
 pub fn os_fold(ctx: &TickCtx, fold: &Fold, psums: &mut [Accumulator]) -> FoldTick {
+    os_fold_probed(ctx, fold, psums, &mut NoProbe)
+}
+
+/// [`os_fold`] reporting its ports, sequencer and (optionally) cell registers to `probe`.
+pub fn os_fold_probed<P: TickProbe>(ctx: &TickCtx, fold: &Fold, psums: &mut [Accumulator], probe: &mut P) -> FoldTick {
     let (r, c) = (ctx.rows, ctx.cols);
     let geo = &ctx.geo;
     let (ru, cu, t_len) = (fold.rows_used, fold.cols_used, fold.stream_len);
@@ -309,6 +385,27 @@ pub fn os_fold(ctx: &TickCtx, fold: &Fold, psums: &mut [Accumulator]) -> FoldTic
         }
         std::mem::swap(&mut v, &mut v_next);
         std::mem::swap(&mut h, &mut h_next);
+        for col in 0..c {
+            if let Some(a) = v[idx(0, col)] {
+                for phi in 0..ct {
+                    probe.plane_in(cycles + phi as u64, PlanePort::Bottom, col, Operand::Y, a.id, phi);
+                }
+            }
+        }
+        for e in 0..r {
+            if let Some(d) = h[idx(e, 0)] {
+                for phi in 0..cs {
+                    probe.plane_in(cycles + phi as u64, PlanePort::Left, r - 1 - e, Operand::X, d.id, phi);
+                }
+            }
+        }
+        if P::CELLS {
+            for i in 0..r * c {
+                let (row, col) = (phys(i / c, i % c) / c, i % c);
+                probe.cell(cycles, row, col, CellEvent::StreamUp(v[i].map(|a| (Operand::Y, a.id))));
+                probe.cell(cycles, row, col, CellEvent::StreamRight(h[i].map(|d| (Operand::X, d.id))));
+            }
+        }
         active.clear();
         for e in 0..ru {
             for col in 0..cu {
@@ -329,6 +426,14 @@ pub fn os_fold(ctx: &TickCtx, fold: &Fold, psums: &mut [Accumulator]) -> FoldTic
                     prod[i] += ctx.pass(xs, ys, did, aid, j, k);
                 }
             }
+            let last = phi + 1 == p;
+            probe.ctl(cycles, Ctl { mode: Mode::Stream, beat_last: last, phi: phi as u32, j, k });
+            if P::CELLS {
+                for &(i, _, _) in &active {
+                    let reg = if last { 0 } else { prod[i] };
+                    probe.cell(cycles, phys(i / c, i % c) / c, i % c, CellEvent::Product(reg));
+                }
+            }
             cycles += 1;
         }
         for &(i, did, aid) in &active {
@@ -338,6 +443,9 @@ pub fn os_fold(ctx: &TickCtx, fold: &Fold, psums: &mut [Accumulator]) -> FoldTic
             }
             prod[i] = 0;
             done += 1;
+            if P::CELLS {
+                probe.cell(cycles - 1, phys(i / c, i % c) / c, i % c, CellEvent::Y(Some(acc[i].result().to_bits())));
+            }
         }
         beat += 1;
     }
@@ -348,13 +456,23 @@ pub fn os_fold(ctx: &TickCtx, fold: &Fold, psums: &mut [Accumulator]) -> FoldTic
     let mut drained = 0usize;
     let mut drain = 0u64;
     while drained < ru * cu {
+        let now = cycles + drain;
+        probe.ctl(now, Ctl { mode: Mode::Drain, ..Ctl::default() });
         for e in 0..ru {
             if let Some((col, a)) = chain[idx(e, c - 1)].take() {
-                psums[(fold.row0 + ru - 1 - e) * geo.out_cols + fold.col0 + col] = a;
+                let out = (fold.row0 + ru - 1 - e) * geo.out_cols + fold.col0 + col;
+                probe.sum_out(now, SumPort::Y1, r - 1 - e, out, &a);
+                psums[out] = a;
                 drained += 1;
             }
             for col in (1..c).rev() {
                 chain[idx(e, col)] = chain[idx(e, col - 1)].take();
+            }
+            if P::CELLS {
+                for col in 0..c {
+                    let y = chain[idx(e, col)].as_ref().map(|(_, a)| a.result().to_bits());
+                    probe.cell(now, phys(e, col) / c, col, CellEvent::Y(y));
+                }
             }
         }
         drain += 1;

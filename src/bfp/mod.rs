@@ -14,5 +14,6 @@ pub mod softfloat;
 pub use convert::{convert, BfpMatrix, ConvertFlags, ConvertJob, GroupAxis};
 pub use format::{BfpError, BfpFormat, ConvertSpec, ExpBase, LfsrParams, Rounding};
 pub use lfsr::{job_seed, lane_seed, Lfsr16, NoiseBank};
+pub(crate) use packed::hex_of;
 pub use packed::{PackedGroup, PackedTensor};
 pub use round::round_mantissa;

@@ -30,7 +30,8 @@ pub struct PackedTensor {
     mantissas: BitVec<u64, Lsb0>,
 }
 
-fn hex_of(bits: &BitSlice<u64, Lsb0>) -> String {
+/// `bits` as hex digits, most significant first, `ceil(len / 4)` digits.
+pub(crate) fn hex_of(bits: &BitSlice<u64, Lsb0>) -> String {
     let digits = bits.len().div_ceil(4);
     (0..digits)
         .rev()
@@ -93,10 +94,17 @@ impl PackedTensor {
         3 * self.format.group()
     }
 
-    fn plane(&self, idx: usize, j: usize) -> &BitSlice<u64, Lsb0> {
+    /// Chunk plane `j` of group `idx` (job order): `3 g` bits, element `i` in bits `3i..3i+3`.
+    pub fn plane(&self, idx: usize, j: usize) -> &BitSlice<u64, Lsb0> {
         let pb = self.plane_bits();
         let at = (idx * self.format.chunks() as usize + j) * pb;
         &self.mantissas[at..at + pb]
+    }
+
+    /// The exponent field `E_f` of group `idx` (job order).
+    pub fn exponent_field(&self, idx: usize) -> u32 {
+        let e = self.format.exp_bits() as usize;
+        self.exponents[idx * e..(idx + 1) * e].load_le()
     }
 
     /// Reads group `idx` (job order) from its exponent field and its first `k` chunk planes

@@ -3,6 +3,7 @@
 
 mod compare;
 mod gemm;
+mod golden;
 mod lfsr;
 mod quantize;
 mod run;
@@ -48,6 +49,9 @@ pub enum Command {
     /// Run the cartesian product of arch and workload parameters of a sweep file (or one
     /// shard of it) in parallel, resumably: one JSON per point and a CSV.
     Sweep(sweep::SweepArgs),
+    /// Golden vectors for an RTL array: export a case's per-cycle port vectors, or check an
+    /// RTL dump against them.
+    Golden(golden::GoldenArgs),
     /// Merge the point files of sweep output folders (shards) into merged.csv and a Pareto
     /// plot of energy against cycles.
     Merge(sweep::MergeArgs),
@@ -195,6 +199,7 @@ pub fn run(command: Command) -> Result<()> {
         Command::Lfsr(a) => lfsr::run(&a),
         Command::Sweep(a) => sweep::run(&a),
         Command::Merge(a) => sweep::merge(&a),
+        Command::Golden(a) => golden::run(&a),
     }
 }
 

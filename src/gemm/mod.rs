@@ -89,7 +89,8 @@ impl std::str::FromStr for Pass {
 }
 
 /// Format and rounding of one operand.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct OperandSpec {
     /// Mantissa bits `m`.
     pub mantissa_bits: u32,

@@ -109,6 +109,14 @@ fn fill_normal(out: &mut [f32], key: u64, scale: f32) {
     });
 }
 
+/// `len` seeded normal values of standard deviation `scale`, determined by `(seed, tag)` alone
+/// (the golden-vector cases' synthetic operands).
+pub fn seeded_normal(seed: u64, tag: &str, len: usize, scale: f32) -> Vec<f32> {
+    let mut out = vec![0.0f32; len];
+    fill_normal(&mut out, mix(seed, fnv1a(tag)), scale);
+    out
+}
+
 /// Synthetic values of one tensor instance.
 pub(crate) fn synthetic(file_seed: u64, seed: u64, layer: &str, op: &Operand, instance: usize) -> Vec<f32> {
     let mut key = mix(file_seed, seed);

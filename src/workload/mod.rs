@@ -28,7 +28,7 @@ mod validate;
 
 use std::path::Path;
 
-pub use data::{DataSource, GRADIENT_SCALE};
+pub use data::{seeded_normal, DataSource, GRADIENT_SCALE};
 pub use error::WorkloadError;
 pub use graph::INPUT;
 pub use lower::gemm_dims;

@@ -1,0 +1,144 @@
+//! `fastbfp golden export` and `fastbfp golden check`: golden vectors for an RTL array and the
+//! comparison of an RTL dump against them (contract: docs/golden.md).
+
+use std::path::PathBuf;
+
+use anyhow::{bail, Context, Result};
+use clap::{Args, Subcommand};
+use fastbfp::arch::load_arch;
+use fastbfp::golden::{check_dump, export, load_case, load_manifest, parse_dump, write_gemm_vcd};
+use fastbfp::report::{write_all_atomic, write_atomic};
+
+use super::check_output_path;
+
+#[derive(Debug, Args)]
+pub struct GoldenArgs {
+    #[command(subcommand)]
+    pub command: GoldenCommand,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum GoldenCommand {
+    /// Export one case's golden vectors: per-cycle $readmemh files for every edge port
+    /// (E0 M0 E1 M1 Y0 Y1) and the sequencer, the converter's inputs, noise and outputs,
+    /// memory images, golden.vh and manifest.json with every expected output.
+    Export(ExportArgs),
+    /// Compare an RTL dump (`<cycle> <row> <col> <port> <hex>` per line, `#` comments) with a
+    /// golden directory; exit 0 only when every expected value matches and nothing else was
+    /// dumped.
+    Check(CheckArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct ExportArgs {
+    /// Hardware description (RON) with fMAC cells, e.g. arch/fast-4x4.ron.
+    #[arg(long, value_name = "ARCH.ron")]
+    pub arch: PathBuf,
+    /// The case (RON): pass, N/K/B, precisions, roundings, seed, data; see traces/golden/.
+    #[arg(long, value_name = "CASE.ron")]
+    pub case: PathBuf,
+    /// Output directory (created if missing; files in it are replaced).
+    #[arg(short, long, value_name = "DIR")]
+    pub output: PathBuf,
+    /// Also write the array's ports and cell registers per cycle as a VCD waveform.
+    #[arg(long, value_name = "FILE.vcd")]
+    pub vcd: Option<PathBuf>,
+}
+
+#[derive(Debug, Args)]
+pub struct CheckArgs {
+    /// A directory written by `golden export`.
+    pub dir: PathBuf,
+    /// The RTL's dump.
+    pub dump: PathBuf,
+    /// How many mismatches to list (the first in cycle order is always shown).
+    #[arg(long, default_value_t = 10)]
+    pub list: usize,
+}
+
+pub fn run(a: &GoldenArgs) -> Result<()> {
+    match &a.command {
+        GoldenCommand::Export(e) => run_export(e),
+        GoldenCommand::Check(c) => run_check(c),
+    }
+}
+
+fn run_export(a: &ExportArgs) -> Result<()> {
+    if a.output.is_file() {
+        bail!("{}: is a file; give a directory for the golden vectors", a.output.display());
+    }
+    if let Some(v) = &a.vcd {
+        check_output_path(v)?;
+    }
+    let arch = load_arch(&a.arch)?;
+    let case = load_case(&a.case)?;
+    let g = export(&arch, &case)?;
+    std::fs::create_dir_all(a.output.join("mem/X"))
+        .and_then(|_| std::fs::create_dir_all(a.output.join("mem/Y")))
+        .with_context(|| format!("{}: cannot create the output directory", a.output.display()))?;
+    let files: Vec<(PathBuf, Vec<u8>)> = g.files.iter().map(|(p, b)| (a.output.join(p), b.clone())).collect();
+    write_all_atomic(&files)?;
+    let m = &g.manifest;
+    let ports = m.expected.iter().filter(|e| e.port != "CV").count();
+    println!(
+        "fastbfp golden export: case {} ({} pass, N={} K={} B={}) on {} ({} x {})",
+        m.case, m.pass, m.shape_nkb[0], m.shape_nkb[1], m.shape_nkb[2], m.arch, m.array[0], m.array[1]
+    );
+    for j in &m.jobs {
+        println!(
+            "  {} {:<7} job {} m = {} {:<10} E_base {:>4}  {} groups",
+            j.role,
+            j.tensor,
+            j.job,
+            j.mantissa_bits,
+            j.rounding.name(),
+            j.e_base,
+            j.groups
+        );
+    }
+    println!(
+        "  {} folds back to back, {} cycles ({} per beat); {} array outputs, {} converter groups (latency {})",
+        m.folds.len(),
+        m.cycles,
+        m.beat_cycles,
+        ports,
+        m.converter_groups,
+        m.converter_latency_cycles
+    );
+    println!("  {} files -> {}", files.len(), a.output.display());
+    if let Some(v) = &a.vcd {
+        let ops_note = format!("case {} on {}", m.case, m.arch);
+        let spec_ops = fastbfp::golden::case_operands(&arch, &case)?;
+        let bytes = write_gemm_vcd(&spec_ops, arch.array.rows, arch.array.cols, &ops_note)?;
+        write_atomic(v, &bytes)?;
+        println!("  vcd {} ({} bytes)", v.display(), bytes.len());
+    }
+    Ok(())
+}
+
+fn run_check(a: &CheckArgs) -> Result<()> {
+    let m = load_manifest(&a.dir)?;
+    let text =
+        std::fs::read_to_string(&a.dump).with_context(|| format!("{}: cannot read the dump", a.dump.display()))?;
+    let dump = parse_dump(&text, &a.dump)?;
+    let r = check_dump(&m.expected, &dump);
+    println!("fastbfp golden check: case {} ({}), dump {}", m.case, m.pass, a.dump.display());
+    if r.mismatches.len() > 1 {
+        for x in r.mismatches.iter().take(a.list) {
+            println!(
+                "  mismatch cycle {:>6} cell ({}, {}) {:<2} expected {} got {} (line {})",
+                x.cycle, x.row, x.col, x.port, x.expected, x.got, x.line
+            );
+        }
+    }
+    println!("{}", r.summary());
+    if !r.passed() {
+        bail!(
+            "golden check failed: {} mismatched, {} missing, {} unexpected",
+            r.mismatches.len(),
+            r.missing.len(),
+            r.unexpected.len()
+        );
+    }
+    Ok(())
+}

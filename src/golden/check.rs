@@ -1,0 +1,287 @@
+//! `golden check`: an RTL dump (`<cycle> <row> <col> <port> <hex>` per observed value) against
+//! a golden directory's expected values. Values are matched by `(cycle, row, col, port)`;
+//! the report names the first mismatch in cycle order and counts mismatches, missing values
+//! and unexpected lines (duplicates included).
+
+use std::collections::HashMap;
+use std::fmt::Write as _;
+use std::path::Path;
+
+use super::export::{Expected, Manifest};
+use super::GoldenError;
+
+/// Port names a dump may use.
+pub const DUMP_PORTS: [&str; 7] = ["E0", "M0", "E1", "M1", "Y0", "Y1", "CV"];
+
+/// One parsed dump line.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DumpLine {
+    /// 1-based line number in the dump.
+    pub line: usize,
+    /// Cycle.
+    pub cycle: u64,
+    /// Row (or conversion job for `CV`).
+    pub row: usize,
+    /// Column (or group for `CV`).
+    pub col: usize,
+    /// Port name.
+    pub port: String,
+    /// The value, normalised: lower-case hex without leading zeros.
+    pub value: String,
+}
+
+/// One value that differs.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Mismatch {
+    /// Cycle.
+    pub cycle: u64,
+    /// Row.
+    pub row: usize,
+    /// Column.
+    pub col: usize,
+    /// Port.
+    pub port: String,
+    /// Expected hex as the manifest has it.
+    pub expected: String,
+    /// The dump's hex (normalised).
+    pub got: String,
+    /// Line in the dump.
+    pub line: usize,
+}
+
+/// The comparison's outcome.
+#[derive(Debug, Clone, Default)]
+pub struct CheckReport {
+    /// Expected values.
+    pub expected: usize,
+    /// Values that matched.
+    pub matched: usize,
+    /// Values that differ, in cycle order.
+    pub mismatches: Vec<Mismatch>,
+    /// Expected values with no dump line, in cycle order.
+    pub missing: Vec<Expected>,
+    /// Dump lines nothing expected (or repeating a key), in dump order.
+    pub unexpected: Vec<DumpLine>,
+}
+
+fn normalise(hex: &str) -> String {
+    let h = hex.strip_prefix("0x").or_else(|| hex.strip_prefix("0X")).unwrap_or(hex);
+    let t = h.trim_start_matches('0').to_ascii_lowercase();
+    if t.is_empty() {
+        "0".into()
+    } else {
+        t
+    }
+}
+
+/// Parses a dump. Blank lines and text after `#` are ignored; anything else must be five
+/// fields, or the error names the line.
+pub fn parse_dump(text: &str, file: &Path) -> Result<Vec<DumpLine>, GoldenError> {
+    let mut out = Vec::new();
+    for (i, raw) in text.lines().enumerate() {
+        let line = i + 1;
+        let bad = |message: String| GoldenError::Dump { file: file.to_path_buf(), line, message };
+        let body = raw.split('#').next().unwrap_or("").trim();
+        if body.is_empty() {
+            continue;
+        }
+        let f: Vec<&str> = body.split_whitespace().collect();
+        if f.len() != 5 {
+            return Err(bad(format!(
+                "expected 5 fields `<cycle> <row> <col> <port> <hex>`, found {}: `{body}`",
+                f.len()
+            )));
+        }
+        let num = |s: &str, what: &str| -> Result<u64, GoldenError> {
+            s.parse::<u64>().map_err(|_| bad(format!("{what} `{s}` is not a decimal number")))
+        };
+        let cycle = num(f[0], "cycle")?;
+        let row = num(f[1], "row")? as usize;
+        let col = num(f[2], "col")? as usize;
+        if !DUMP_PORTS.contains(&f[3]) {
+            return Err(bad(format!("unknown port `{}`: allowed {}", f[3], DUMP_PORTS.join(", "))));
+        }
+        let h = f[4].strip_prefix("0x").or_else(|| f[4].strip_prefix("0X")).unwrap_or(f[4]);
+        if h.is_empty() || !h.bytes().all(|b| b.is_ascii_hexdigit()) {
+            return Err(bad(format!(
+                "value `{}` is not hex (digits 0-9a-f; x, z or other marks mean the RTL drove an unknown value)",
+                f[4]
+            )));
+        }
+        out.push(DumpLine { line, cycle, row, col, port: f[3].to_string(), value: normalise(h) });
+    }
+    Ok(out)
+}
+
+/// Compares a dump against the expected values.
+pub fn check_dump(expected: &[Expected], dump: &[DumpLine]) -> CheckReport {
+    type Key = (u64, usize, usize, String);
+    let mut seen: HashMap<Key, &DumpLine> = HashMap::with_capacity(dump.len());
+    let mut rep = CheckReport { expected: expected.len(), ..Default::default() };
+    for d in dump {
+        let key = (d.cycle, d.row, d.col, d.port.clone());
+        if let std::collections::hash_map::Entry::Vacant(v) = seen.entry(key) {
+            v.insert(d);
+        } else {
+            rep.unexpected.push(d.clone());
+        }
+    }
+    let mut wanted: HashMap<Key, ()> = HashMap::with_capacity(expected.len());
+    for e in expected {
+        let key = (e.cycle, e.row, e.col, e.port.clone());
+        match seen.get(&key) {
+            Some(d) if d.value == normalise(&e.hex) => rep.matched += 1,
+            Some(d) => rep.mismatches.push(Mismatch {
+                cycle: e.cycle,
+                row: e.row,
+                col: e.col,
+                port: e.port.clone(),
+                expected: e.hex.clone(),
+                got: d.value.clone(),
+                line: d.line,
+            }),
+            None => rep.missing.push(e.clone()),
+        }
+        wanted.insert(key, ());
+    }
+    for d in dump {
+        let key = (d.cycle, d.row, d.col, d.port.clone());
+        if !wanted.contains_key(&key) && seen.get(&key).is_some_and(|s| s.line == d.line) {
+            rep.unexpected.push(d.clone());
+        }
+    }
+    rep.mismatches.sort_by_key(|a| (a.cycle, a.row, a.col));
+    rep.missing.sort_by_key(|a| (a.cycle, a.row, a.col));
+    rep.unexpected.sort_by_key(|d| d.line);
+    rep
+}
+
+impl CheckReport {
+    /// Whether every expected value matched and nothing else was dumped.
+    pub fn passed(&self) -> bool {
+        self.mismatches.is_empty() && self.missing.is_empty() && self.unexpected.is_empty()
+    }
+
+    /// A readable account: the first mismatch, the first missing and unexpected values (with
+    /// a hint when a missing value was seen at another cycle), and the counts.
+    pub fn summary(&self) -> String {
+        let mut s = String::new();
+        if let Some(m) = self.mismatches.first() {
+            let _ = writeln!(
+                s,
+                "first mismatch: cycle {}, cell ({}, {}), port {}: expected {}, got {} (dump line {})",
+                m.cycle, m.row, m.col, m.port, m.expected, m.got, m.line
+            );
+        }
+        if let Some(e) = self.missing.first() {
+            let elsewhere = self
+                .unexpected
+                .iter()
+                .filter(|d| d.row == e.row && d.col == e.col && d.port == e.port && d.value == normalise(&e.hex))
+                .min_by_key(|d| d.cycle.abs_diff(e.cycle));
+            let hint = elsewhere
+                .map(|d| {
+                    let (n, way) =
+                        if d.cycle > e.cycle { (d.cycle - e.cycle, "late") } else { (e.cycle - d.cycle, "early") };
+                    format!(
+                        "; the value appears at cycle {} ({n} cycle{} {way}, dump line {})",
+                        d.cycle,
+                        if n == 1 { "" } else { "s" },
+                        d.line
+                    )
+                })
+                .unwrap_or_default();
+            let _ = writeln!(
+                s,
+                "first missing: cycle {}, cell ({}, {}), port {}: expected {}, no dump line{hint}",
+                e.cycle, e.row, e.col, e.port, e.hex
+            );
+        }
+        if let Some(d) = self.unexpected.first() {
+            let _ = writeln!(
+                s,
+                "first unexpected: dump line {}: cycle {}, cell ({}, {}), port {}, value {} (nothing expected there, or a repeat)",
+                d.line, d.cycle, d.row, d.col, d.port, d.value
+            );
+        }
+        let _ = write!(
+            s,
+            "{} expected, {} matched, {} mismatched, {} missing, {} unexpected: {}",
+            self.expected,
+            self.matched,
+            self.mismatches.len(),
+            self.missing.len(),
+            self.unexpected.len(),
+            if self.passed() { "PASS" } else { "FAIL" }
+        );
+        s
+    }
+}
+
+/// Reads `DIR/manifest.json`.
+pub fn load_manifest(dir: &Path) -> Result<Manifest, GoldenError> {
+    let path = dir.join("manifest.json");
+    let text = std::fs::read_to_string(&path).map_err(|error| GoldenError::Io { path: path.clone(), error })?;
+    let m: Manifest = serde_json::from_str(&text).map_err(|e| GoldenError::Manifest {
+        path: path.clone(),
+        message: format!("not a fastbfp golden manifest: {e}"),
+    })?;
+    if m.schema_version != super::export::GOLDEN_SCHEMA_VERSION {
+        return Err(GoldenError::Manifest {
+            path,
+            message: format!(
+                "schema_version {} is not {}: re-export with this fastbfp",
+                m.schema_version,
+                super::export::GOLDEN_SCHEMA_VERSION
+            ),
+        });
+    }
+    Ok(m)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn exp(cycle: u64, row: usize, col: usize, hex: &str) -> Expected {
+        Expected { cycle, row, col, port: "Y1".into(), hex: hex.into() }
+    }
+
+    #[test]
+    fn parses_comments_blanks_and_hex_forms() {
+        let d = parse_dump("# hdr\n\n5 1 3 Y1 0x00003F80 # note\n6 0 0 CV 0\n", Path::new("d")).unwrap();
+        assert_eq!(d.len(), 2);
+        assert_eq!((d[0].line, d[0].cycle, d[0].value.as_str()), (3, 5, "3f80"));
+        assert_eq!(d[1].value, "0");
+    }
+
+    #[test]
+    fn malformed_lines_name_the_line() {
+        for (text, want) in [
+            ("1 2 3 Y1\n", "d:1: expected 5 fields"),
+            ("ok\n", "d:1: expected 5 fields"),
+            ("\n1 2 3 Q9 ff\n", "d:2: unknown port `Q9`"),
+            ("1 2 3 Y1 xx\n", "d:1: value `xx` is not hex"),
+            ("-1 2 3 Y1 ff\n", "d:1: cycle `-1`"),
+        ] {
+            let e = parse_dump(text, Path::new("d")).unwrap_err().to_string();
+            assert!(e.starts_with(want), "{text:?}: {e}");
+        }
+    }
+
+    #[test]
+    fn counts_mismatch_missing_unexpected_and_duplicates() {
+        let want = vec![exp(4, 0, 3, "3f800000"), exp(4, 1, 3, "40000000"), exp(9, 0, 3, "c0000000")];
+        let dump =
+            parse_dump("4 0 3 Y1 3f800000\n4 1 3 Y1 40000001\n10 0 3 Y1 c0000000\n4 0 3 Y1 3f800000\n", Path::new("d"))
+                .unwrap();
+        let r = check_dump(&want, &dump);
+        assert_eq!((r.matched, r.mismatches.len(), r.missing.len(), r.unexpected.len()), (1, 1, 1, 2));
+        assert!(!r.passed());
+        let s = r.summary();
+        assert!(s.contains("first mismatch: cycle 4, cell (1, 3), port Y1: expected 40000000, got 40000001"), "{s}");
+        assert!(s.contains("appears at cycle 10 (1 cycle late"), "{s}");
+        let ok = parse_dump("4 0 3 Y1 3f800000\n4 1 3 Y1 40000000\n9 0 3 Y1 c0000000\n", Path::new("d")).unwrap();
+        assert!(check_dump(&want, &ok).passed());
+    }
+}

@@ -1,0 +1,92 @@
+//! Golden vectors for an RTL implementation of the array (DESIGN §9, contract in
+//! `docs/golden.md`): a case file names one GEMM; the exporter replays it on the tick-level
+//! model and collects, per cycle, what crosses each edge port, the sequencer word and every
+//! expected output, plus the BFP converter's inputs, LFSR noise and outputs. `check` compares an
+//! RTL dump against the expected outputs; `vcd` writes the array's ports and cell registers as
+//! a waveform. Files are produced here as bytes; `report` writes them.
+
+mod case;
+mod check;
+mod export;
+mod lanes;
+mod trace;
+mod vcd;
+
+use std::path::PathBuf;
+
+pub use case::{load_case, parse_case, Case, CaseData};
+pub use check::{check_dump, load_manifest, parse_dump, CheckReport, DumpLine, Mismatch, DUMP_PORTS};
+pub use export::{case_operands, export, Expected, FileInfo, FoldInfo, Golden, JobInfo, Manifest, MAX_GOLDEN_CYCLES};
+pub use vcd::{write_gemm_vcd, MAX_VCD_CELL_CYCLES};
+
+/// Errors of golden-vector export and check.
+#[derive(Debug, thiserror::Error)]
+pub enum GoldenError {
+    /// A file could not be read.
+    #[error("{}: cannot read: {error}", path.display())]
+    Io {
+        /// The file.
+        path: PathBuf,
+        /// What went wrong.
+        error: std::io::Error,
+    },
+    /// A case file that does not parse or holds a value out of range.
+    #[error("{}:{line}:{col}: {message}", file.display())]
+    Case {
+        /// The case file.
+        file: PathBuf,
+        /// 1-based line.
+        line: usize,
+        /// 1-based column.
+        col: usize,
+        /// Dotted path of the field.
+        field: String,
+        /// What is wrong and what is allowed.
+        message: String,
+    },
+    /// The arch cannot be exported (cell kind, accumulator).
+    #[error("{arch}: {message}")]
+    Arch {
+        /// The arch's name.
+        arch: String,
+        /// Why.
+        message: String,
+    },
+    /// An operand file.
+    #[error(transparent)]
+    Npy(#[from] crate::tensor::NpyError),
+    /// Conversion or shape errors of the GEMM.
+    #[error(transparent)]
+    Gemm(#[from] crate::gemm::GemmError),
+    /// The case's vectors would be too large to write.
+    #[error("{case}: {cycles} cycles of golden vectors is more than the {limit} allowed (every port file has one line per cycle); use a smaller case or a larger array")]
+    TooLarge {
+        /// The case's name.
+        case: String,
+        /// Cycles it would need.
+        cycles: u64,
+        /// The limit.
+        limit: u64,
+    },
+    /// A malformed line of an RTL dump.
+    #[error("{}:{line}: {message}", file.display())]
+    Dump {
+        /// The dump file.
+        file: PathBuf,
+        /// 1-based line number.
+        line: usize,
+        /// What is wrong and what is expected.
+        message: String,
+    },
+    /// A golden directory whose manifest is missing or unreadable.
+    #[error("{}: {message}", path.display())]
+    Manifest {
+        /// The manifest file.
+        path: PathBuf,
+        /// What is wrong.
+        message: String,
+    },
+    /// The tick model and the reference loop disagree (a simulator bug, never user input).
+    #[error("internal check failed: {0}")]
+    Internal(String),
+}
