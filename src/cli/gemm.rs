@@ -61,6 +61,12 @@ pub fn run(a: &GemmArgs) -> Result<()> {
     if let Some(s) = &a.stats {
         check_output_path(s)?;
     }
+    if let Some(v) = &a.vcd {
+        check_output_path(v)?;
+        if a.fidelity != fastbfp::array::Fidelity::Cycle {
+            bail!("--vcd needs --fidelity cycle (the waveform comes from the tick-level model)");
+        }
+    }
     let arch = match &a.arch {
         Some(p) => Some(load_arch(p)?),
         None => None,
@@ -104,6 +110,20 @@ pub fn run(a: &GemmArgs) -> Result<()> {
         };
         let sim = simulate_gemm(arch, &req)?;
         print_sim(arch, &sim, &spec);
+        if let Some(path) = &a.vcd {
+            if !matches!(arch.array.cell, fastbfp::arch::CellKind::Fmac { .. }) {
+                bail!(
+                    "--vcd: {} has {} cells; the waveform is defined for fMAC arrays",
+                    arch.name,
+                    arch.array.cell.name()
+                );
+            }
+            let ops = quantize_operands_named(&spec, (&x.data, xs.0, xs.1), (&y.data, ys.0, ys.1), 0, (&xl, &yl))?;
+            let title = format!("{} pass, X {}, Y {}", a.pass, a.x.display(), a.y.display());
+            let bytes = fastbfp::golden::write_gemm_vcd(&ops, arch.array.rows, arch.array.cols, &title)?;
+            fastbfp::report::write_atomic(path, &bytes)?;
+            println!("  vcd        {} ({} bytes, folds back to back)", path.display(), bytes.len());
+        }
         if let Some(path) = &a.stats {
             write_stats(path, &sim)?;
             println!("  stats      {}", path.display());

@@ -141,6 +141,10 @@ pub struct GemmArgs {
     /// Write the fold timeline and per-cell busy cycles as JSON.
     #[arg(long, value_name = "STATS.json", requires = "arch")]
     pub stats: Option<PathBuf>,
+    /// With --fidelity cycle on an fMAC arch: write the array's edge ports, sequencer and
+    /// cell registers per cycle as a VCD waveform (GTKWave, Surfer); folds back to back.
+    #[arg(long, value_name = "FILE.vcd", requires = "arch")]
+    pub vcd: Option<PathBuf>,
     /// Group size g (1..=64), along the pass's reduction dimension [default: 16, or the arch's].
     #[arg(long, short = 'g', value_parser = clap::value_parser!(u32).range(1..=64))]
     pub group: Option<u32>,

@@ -7,7 +7,7 @@ use std::collections::HashMap;
 use std::fmt::Write as _;
 use std::path::Path;
 
-use super::export::{Expected, Manifest};
+use super::manifest::{Expected, Manifest};
 use super::GoldenError;
 
 /// Port names a dump may use.
@@ -226,13 +226,13 @@ pub fn load_manifest(dir: &Path) -> Result<Manifest, GoldenError> {
         path: path.clone(),
         message: format!("not a fastbfp golden manifest: {e}"),
     })?;
-    if m.schema_version != super::export::GOLDEN_SCHEMA_VERSION {
+    if m.schema_version != super::manifest::GOLDEN_SCHEMA_VERSION {
         return Err(GoldenError::Manifest {
             path,
             message: format!(
                 "schema_version {} is not {}: re-export with this fastbfp",
                 m.schema_version,
-                super::export::GOLDEN_SCHEMA_VERSION
+                super::manifest::GOLDEN_SCHEMA_VERSION
             ),
         });
     }
@@ -244,7 +244,7 @@ mod tests {
     use super::*;
 
     fn exp(cycle: u64, row: usize, col: usize, hex: &str) -> Expected {
-        Expected { cycle, row, col, port: "Y1".into(), hex: hex.into() }
+        Expected { cycle, row, col, port: "Y1".into(), hex: hex.into(), output: None }
     }
 
     #[test]

@@ -6,10 +6,10 @@ use std::collections::BTreeMap;
 use std::path::PathBuf;
 
 use bitvec::prelude::*;
-use serde::{Deserialize, Serialize};
 
 use super::case::{Case, CaseData};
 use super::lanes::LaneFile;
+use super::manifest::{Expected, FileInfo, FoldInfo, FoldPlan, JobInfo, Manifest, GOLDEN_SCHEMA_VERSION};
 use super::trace::PortTrace;
 use super::GoldenError;
 use crate::accel::spec_for;
@@ -24,180 +24,6 @@ use crate::workload::{seeded_normal, GRADIENT_SCALE};
 
 /// Most cycles a golden export may hold (every port file has a line per cycle).
 pub const MAX_GOLDEN_CYCLES: u64 = 1_000_000;
-
-/// Manifest layout version.
-pub const GOLDEN_SCHEMA_VERSION: u32 = 1;
-
-/// One value the RTL must produce.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct Expected {
-    /// Cycle (line of the per-cycle files) it is observed in.
-    pub cycle: u64,
-    /// Row of the driving cell, or the conversion job for `CV`.
-    pub row: usize,
-    /// Column of the driving cell, or the group within its job for `CV`.
-    pub col: usize,
-    /// Port: `Y0`, `Y1` or `CV`.
-    pub port: String,
-    /// The value in hex, lower case, fixed width.
-    pub hex: String,
-}
-
-/// A per-cycle file's shape, so a testbench can be written from the manifest alone.
-#[derive(Debug, Clone, Serialize, Deserialize)]
-pub struct FileInfo {
-    /// What it carries.
-    pub what: String,
-    /// Lanes per line.
-    pub lanes: usize,
-    /// Bits per lane (valid on top of the payload).
-    pub lane_bits: usize,
-    /// Payload bits per lane.
-    pub payload_bits: usize,
-    /// Bits per line.
-    pub line_bits: usize,
-    /// Hex digits per line.
-    pub hex_digits: usize,
-    /// Lines.
-    pub lines: u64,
-}
-
-/// One conversion job of the case.
-#[derive(Debug, Clone, Serialize, Deserialize)]
-pub struct JobInfo {
-    /// `X` or `Y`.
-    pub role: String,
-    /// The tensor with its shape letters.
-    pub tensor: String,
-    /// Job number (seeds the LFSR lanes).
-    pub job: u64,
-    /// Source rows.
-    pub rows: usize,
-    /// Source columns.
-    pub cols: usize,
-    /// Axis the groups run along: `columns` (along a row) or `rows`.
-    pub grouped_along: String,
-    /// Mantissa bits `m`.
-    pub mantissa_bits: u32,
-    /// Chunk planes `c`.
-    pub chunk_planes: u32,
-    /// Rounding mode.
-    pub rounding: Rounding,
-    /// The tensor's exponent base.
-    pub e_base: i32,
-    /// Groups in the job.
-    pub groups: usize,
-    /// First line of the job in `conv_in.hex`.
-    pub first_line: usize,
-    /// Elements flushed (subnormal inputs), groups underflowed, elements saturated.
-    pub flushed: u64,
-    /// Groups flushed to zero below the exponent range.
-    pub underflow: u64,
-    /// Elements clamped to the largest mantissa.
-    pub saturated: u64,
-    /// Memory images (§4): exponent file.
-    pub exponents_file: String,
-    /// Memory images (§4): mantissa file (one chunk plane a line).
-    pub mantissa_file: String,
-}
-
-/// One fold on the golden timeline.
-#[derive(Debug, Clone, Serialize, Deserialize)]
-pub struct FoldInfo {
-    /// The fold as planned.
-    #[serde(flatten)]
-    pub fold: FoldPlan,
-    /// First cycle.
-    pub start_cycle: u64,
-    /// Stationary load cycles.
-    pub load_cycles: u64,
-    /// Stream cycles.
-    pub stream_cycles: u64,
-    /// Drain cycles.
-    pub drain_cycles: u64,
-}
-
-/// The fold's tile (a copy of [`Fold`] that deserialises).
-#[derive(Debug, Clone, Serialize, Deserialize)]
-pub struct FoldPlan {
-    /// Position in the schedule.
-    pub index: usize,
-    /// First array-row index (N lanes, or N groups for backward-data).
-    pub row0: usize,
-    /// Array rows used.
-    pub rows_used: usize,
-    /// First array-column index (K groups for forward, K lanes otherwise).
-    pub col0: usize,
-    /// Array columns used.
-    pub cols_used: usize,
-    /// Stream length in beats of data.
-    pub stream_len: usize,
-    /// Partial sums start at +0.0.
-    pub first_of_reduction: bool,
-    /// Outputs are final.
-    pub last_of_reduction: bool,
-}
-
-/// `manifest.json`.
-#[derive(Debug, Clone, Serialize, Deserialize)]
-pub struct Manifest {
-    /// Layout version of this file.
-    pub schema_version: u32,
-    /// The program that wrote it.
-    pub generator: String,
-    /// Case name.
-    pub case: String,
-    /// Pass.
-    pub pass: String,
-    /// N, K, B.
-    pub shape_nkb: [usize; 3],
-    /// Where the operands came from.
-    pub data: String,
-    /// Arch name.
-    pub arch: String,
-    /// Array rows, columns.
-    pub array: [usize; 2],
-    /// Group size g.
-    pub group: usize,
-    /// Exponent field bits e.
-    pub exp_bits: u32,
-    /// Mantissa chunk bits.
-    pub chunk_bits: u32,
-    /// Accumulator.
-    pub accumulator: AccumulatorKind,
-    /// LFSR run seed.
-    pub lfsr_seed: u16,
-    /// LFSR feedback mask.
-    pub lfsr_mask: u16,
-    /// LFSR noise bits per element.
-    pub noise_bits: u32,
-    /// X and Y conversion jobs.
-    pub jobs: Vec<JobInfo>,
-    /// Chunk planes of X (`c_x`) and Y (`c_y`).
-    pub chunks: [u32; 2],
-    /// Cycles per beat `p`.
-    pub beat_cycles: u64,
-    /// `E_base,x + E_base,y - (m'_x - 1) - (m'_y - 1)`.
-    pub exp_offset: i32,
-    /// Folds back to back.
-    pub folds: Vec<FoldInfo>,
-    /// Cycles of the array timeline.
-    pub cycles: u64,
-    /// Lines of every per-cycle file (`cycles + 1`).
-    pub lines: u64,
-    /// Converter pipeline latency.
-    pub converter_latency_cycles: u64,
-    /// Groups through the converter (lines of `conv_in.hex`).
-    pub converter_groups: usize,
-    /// Largest chunk-plane count of the two jobs (the width of `conv_out.hex`'s mantissa field).
-    pub converter_max_planes: u32,
-    /// Every file with lanes or fixed-width lines.
-    pub files: BTreeMap<String, FileInfo>,
-    /// Output matrix shape and file.
-    pub output_shape: [usize; 2],
-    /// Every value the RTL must produce.
-    pub expected: Vec<Expected>,
-}
 
 /// Everything a golden directory holds.
 pub struct Golden {
@@ -356,8 +182,9 @@ pub fn export(arch: &Arch, case: &Case) -> Result<Golden, GoldenError> {
             want[i].to_bits()
         )));
     }
-    for (e, &o) in trace.expected.iter().zip(&trace.expected_out) {
-        debug_assert!(o < out.len() && e.hex.len() == 8);
+    let oc = ops.out_shape().1;
+    for (e, &o) in trace.expected.iter_mut().zip(&trace.expected_out) {
+        e.output = Some([o / oc, o % oc]);
     }
 
     let mut files: Vec<(PathBuf, Vec<u8>)> = Vec::new();
@@ -627,6 +454,7 @@ fn converter_vectors(
                 col: gi,
                 port: "CV".into(),
                 hex: hex_of(&group),
+                output: None,
             });
             q_all += 1;
         }

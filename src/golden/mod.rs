@@ -9,6 +9,7 @@ mod case;
 mod check;
 mod export;
 mod lanes;
+mod manifest;
 mod trace;
 mod vcd;
 
@@ -16,7 +17,8 @@ use std::path::PathBuf;
 
 pub use case::{load_case, parse_case, Case, CaseData};
 pub use check::{check_dump, load_manifest, parse_dump, CheckReport, DumpLine, Mismatch, DUMP_PORTS};
-pub use export::{case_operands, export, Expected, FileInfo, FoldInfo, Golden, JobInfo, Manifest, MAX_GOLDEN_CYCLES};
+pub use export::{case_operands, export, Golden, MAX_GOLDEN_CYCLES};
+pub use manifest::{Expected, FileInfo, FoldInfo, FoldPlan, JobInfo, Manifest, GOLDEN_SCHEMA_VERSION};
 pub use vcd::{write_gemm_vcd, MAX_VCD_CELL_CYCLES};
 
 /// Errors of golden-vector export and check.

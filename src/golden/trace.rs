@@ -6,8 +6,8 @@ use crate::array::probe::{Ctl, Operand, PlanePort, SumPort, TickProbe};
 use crate::bfp::PackedTensor;
 use crate::fmac::Accumulator;
 
-use super::export::Expected;
 use super::lanes::LaneFile;
+use super::manifest::Expected;
 
 /// The port files and expected outputs of a golden run.
 pub(crate) struct PortTrace<'a> {
@@ -125,7 +125,14 @@ impl TickProbe for PortTrace<'_> {
             SumPort::Y1 => (&mut self.y1_out, lane, self.cols - 1, "Y1"),
         };
         f.set_u64(t, lane, bits as u64);
-        self.expected.push(Expected { cycle: t, row, col, port: name.to_string(), hex: format!("{bits:08x}") });
+        self.expected.push(Expected {
+            cycle: t,
+            row,
+            col,
+            port: name.to_string(),
+            hex: format!("{bits:08x}"),
+            output: None,
+        });
         self.expected_out.push(out);
     }
 }
