@@ -67,8 +67,14 @@ fn run_export(a: &ExportArgs) -> Result<()> {
     if a.output.is_file() {
         bail!("{}: is a file; give a directory for the golden vectors", a.output.display());
     }
+    // A waveform beside or inside the output directory may name a folder export creates.
+    let vcd_dir_created = |v: &PathBuf| {
+        v.parent().is_some_and(|p| !p.as_os_str().is_empty() && (a.output.starts_with(p) || p.starts_with(&a.output)))
+    };
     if let Some(v) = &a.vcd {
-        check_output_path(v)?;
+        if !vcd_dir_created(v) {
+            check_output_path(v)?;
+        }
     }
     let arch = load_arch(&a.arch)?;
     let case = load_case(&a.case)?;
@@ -110,6 +116,9 @@ fn run_export(a: &ExportArgs) -> Result<()> {
         let ops_note = format!("case {} on {}", m.case, m.arch);
         let spec_ops = fastbfp::golden::case_operands(&arch, &case)?;
         let bytes = write_gemm_vcd(&spec_ops, arch.array.rows, arch.array.cols, &ops_note)?;
+        if let Some(p) = v.parent().filter(|p| !p.as_os_str().is_empty()) {
+            std::fs::create_dir_all(p).with_context(|| format!("{}: cannot create the folder", p.display()))?;
+        }
         write_atomic(v, &bytes)?;
         println!("  vcd {} ({} bytes)", v.display(), bytes.len());
     }
