@@ -145,7 +145,7 @@ fn a_flipped_bit_a_dropped_line_and_a_shifted_cycle_are_each_named() {
                 .iter()
                 .any(|e| e.port == "Y1" && e.cycle == f[0].parse::<u64>().unwrap() + 1 && e.row.to_string() == f[1])
     };
-    let victim = lines.iter().position(|l| free_next(l)).unwrap();
+    let victim = lines.iter().position(free_next).unwrap();
     let f: Vec<&str> = lines[victim].split_whitespace().collect();
     let (cycle, row, col) = (f[0], f[1], f[2]);
 
