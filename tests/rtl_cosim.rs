@@ -120,3 +120,73 @@ fn rtl_binary32_adder_and_product_rounding_match_ieee_and_the_model() {
     }
     assert!(subnormal_sums > 100, "the vectors reach subnormal sums ({subnormal_sums})");
 }
+
+/// Random shapes, array sizes, group sizes, exponent widths, precisions and roundings: the RTL
+/// must match the golden vectors of each (scripts/rtl-cosim on a generated arch and case).
+#[test]
+fn reference_rtl_matches_random_cases_on_random_arrays() {
+    let have = |tool: &str| Command::new(tool).arg("-V").output().is_ok();
+    assert!(
+        have("iverilog") && have("vvp"),
+        "Icarus Verilog is not installed: sudo apt-get update && sudo apt-get install -y iverilog"
+    );
+    let root = env!("CARGO_MANIFEST_DIR");
+    let base = std::fs::read_to_string(format!("{root}/arch/fast-4x4.ron")).unwrap();
+    let tmp = tempfile::tempdir().unwrap();
+    std::fs::create_dir(tmp.path().join("tech")).unwrap();
+    std::fs::copy(format!("{root}/arch/tech/45nm.ron"), tmp.path().join("tech/45nm.ron")).unwrap();
+    let mut s = 0xC05_u64;
+    let shapes = [(1, 1), (1, 5), (5, 1), (3, 7), (2, 2), (6, 3), (4, 4), (8, 8), (2, 5), (7, 2)];
+    let passes = ["forward", "backward_data", "backward_weight"];
+    let roundings = ["truncate", "nearest", "even", "stochastic"];
+    let mut runs = Vec::new();
+    // Every pass with every kind of plane-count pair: 1 X plane and several Y planes (the Y
+    // plane arriving in the cycle it is used), the reverse, both several, both one.
+    for i in 0..15 {
+        let (rows, cols) = shapes[(i * 7) % shapes.len()];
+        let mut pick = |n: u64| (splitmix(&mut s) % n) as usize;
+        let group = [4, 8, 16, 5][pick(4)];
+        let exp_bits = [8, 4, 6][pick(3)];
+        let arch = base
+            .replace("rows: 4", &format!("rows: {rows}"))
+            .replace("cols: 4", &format!("cols: {cols}"))
+            .replace("group: 16", &format!("group: {group}"))
+            .replace("exp_bits: 8", &format!("exp_bits: {exp_bits}"));
+        let arch_path = tmp.path().join(format!("arch{i}.ron"));
+        std::fs::write(&arch_path, arch).unwrap();
+        let pass = passes[i % 3];
+        let (few, many) = (pick(2) + 1, pick(6) + 3);
+        let (few2, many2) = (pick(2) + 1, pick(6) + 3);
+        let (mx, my) = match i / 3 {
+            0 => (few, many),
+            1 => (many, few),
+            2 => (many, many2),
+            3 => (few, few2),
+            _ => (pick(8) + 1, pick(8) + 1),
+        };
+        let (rx, ry) = (roundings[pick(4)], roundings[pick(4)]);
+        let (n, k, b) = (pick(3 * group) + 1, pick(3 * group) + 1, pick(9) + 1);
+        let b = if pass == "backward_weight" { pick(3 * group) + 1 } else { b };
+        let case = format!(
+            "(name: \"random{i}\", pass: {pass}, n: {n}, k: {k}, b: {b},\n x: (mantissa_bits: {mx}, rounding: {rx}),\n y: (mantissa_bits: {my}, rounding: {ry}),\n seed: {}, data: synthetic(seed: {i}))\n",
+            splitmix(&mut s) & 0xFFFF
+        );
+        let case_path = tmp.path().join(format!("random{i}.ron"));
+        std::fs::write(&case_path, &case).unwrap();
+        let out = Command::new("bash")
+            .arg(format!("{root}/scripts/rtl-cosim"))
+            .arg(&case_path)
+            .env("FASTBFP_BIN", env!("CARGO_BIN_EXE_fastbfp"))
+            .env("COSIM_ARCH", &arch_path)
+            .output()
+            .unwrap();
+        let stdout = String::from_utf8_lossy(&out.stdout).into_owned();
+        runs.push(format!("{rows}x{cols} g={group} e={exp_bits} {case}"));
+        assert!(
+            out.status.success() && stdout.lines().last() == Some("2 passed, 0 failed"),
+            "random case {i} on a {rows} x {cols} array, g = {group}, e = {exp_bits}:\n{case}\n{stdout}\n{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+    }
+    assert_eq!(runs.len(), 15);
+}
