@@ -407,3 +407,49 @@ fn cli_export_check_and_bad_inputs() {
     assert!(o.status.success(), "{}", stderr(&o));
     assert!(std::fs::read_to_string(tmp.path().join("g.vcd")).unwrap().contains("$scope module cell_r3_c3"));
 }
+
+#[test]
+fn cases_too_large_are_refused_before_any_work() {
+    let tmp = tempfile::tempdir().unwrap();
+    let case = tmp.path().join("big.ron");
+    std::fs::write(&case, "(name: \"big\", pass: forward, n: 4096, k: 4096, b: 4096, data: synthetic(seed: 1))")
+        .unwrap();
+    let out = tmp.path().join("g");
+    let o = run(&[
+        "golden",
+        "export",
+        "--arch",
+        "arch/fast-4x4.ron",
+        "--case",
+        case.to_str().unwrap(),
+        "-o",
+        out.to_str().unwrap(),
+    ]);
+    assert_eq!(o.status.code(), Some(1));
+    assert!(
+        stderr(&o).contains("big: 1075838976 cycles of golden vectors is more than the 1000000 allowed"),
+        "{}",
+        stderr(&o)
+    );
+    assert!(!out.exists(), "nothing written");
+    std::fs::write(&case, "(name: \"wide\", pass: forward, n: 64, k: 512, b: 1024, data: synthetic(seed: 1))").unwrap();
+    let vcd = tmp.path().join("w.vcd");
+    let o = run(&[
+        "golden",
+        "export",
+        "--arch",
+        "arch/fast-32x32.ron",
+        "--case",
+        case.to_str().unwrap(),
+        "-o",
+        out.to_str().unwrap(),
+        "--vcd",
+        vcd.to_str().unwrap(),
+    ]);
+    assert!(
+        stderr(&o).contains("a VCD of 8816 cycles x 1024 cells is more than the 4000000 cell-cycles allowed"),
+        "{}",
+        stderr(&o)
+    );
+    assert!(!out.exists() && !vcd.exists(), "nothing written");
+}

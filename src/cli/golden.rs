@@ -78,6 +78,15 @@ fn run_export(a: &ExportArgs) -> Result<()> {
     }
     let arch = load_arch(&a.arch)?;
     let case = load_case(&a.case)?;
+    if a.vcd.is_some() {
+        let cycles = fastbfp::golden::case_cycles(&arch, &case)?;
+        fastbfp::golden::vcd_fits(
+            &format!("case {} on {}", case.name, arch.name),
+            cycles,
+            arch.array.rows,
+            arch.array.cols,
+        )?;
+    }
     let g = export(&arch, &case)?;
     std::fs::create_dir_all(a.output.join("mem/X"))
         .and_then(|_| std::fs::create_dir_all(a.output.join("mem/Y")))

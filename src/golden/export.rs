@@ -138,6 +138,37 @@ pub(crate) fn case_data(case: &Case) -> Result<(Vec<f32>, Vec<f32>), GoldenError
     }
 }
 
+/// Cycles of the case's golden timeline on `arch`, from the closed forms (no data is read).
+pub fn case_cycles(arch: &Arch, case: &Case) -> Result<u64, GoldenError> {
+    let spec = case_spec(arch, case)?;
+    let chunks = |m: u32| crate::bfp::BfpFormat::new(spec.group, m, spec.exp_bits).map(|f| f.chunks());
+    let (out_rows, out_cols, red) = match case.pass {
+        Pass::Forward => (case.n, case.b, case.k),
+        Pass::BackwardData => (case.k, case.b, case.n),
+        Pass::BackwardWeight => (case.n, case.k, case.b),
+    };
+    let geo = GemmGeometry {
+        pass: case.pass,
+        out_rows,
+        out_cols,
+        reduction_groups: red.div_ceil(spec.group),
+        x_chunks: chunks(spec.x.mantissa_bits).map_err(crate::gemm::GemmError::from)?,
+        y_chunks: chunks(spec.y.mantissa_bits).map_err(crate::gemm::GemmError::from)?,
+    };
+    Ok(timeline_cycles(&geo, arch.array.rows, arch.array.cols))
+}
+
+/// Folds back to back: the sum of every fold's closed-form phases.
+pub(crate) fn timeline_cycles(geo: &GemmGeometry, rows: usize, cols: usize) -> u64 {
+    plan_folds(geo, rows, cols)
+        .iter()
+        .map(|f| {
+            let p = crate::array::closed_form(geo, f, rows, cols);
+            p.load + p.stream + p.drain
+        })
+        .sum()
+}
+
 /// The case's converted operands on `arch` (what [`export`] simulates).
 pub fn case_operands(arch: &Arch, case: &Case) -> Result<GemmOperands, GoldenError> {
     let spec = case_spec(arch, case)?;
@@ -149,23 +180,17 @@ pub fn case_operands(arch: &Arch, case: &Case) -> Result<GemmOperands, GoldenErr
 
 /// Exports `case` on `arch`.
 pub fn export(arch: &Arch, case: &Case) -> Result<Golden, GoldenError> {
+    let estimate = case_cycles(arch, case)?;
+    if estimate > MAX_GOLDEN_CYCLES {
+        return Err(GoldenError::TooLarge { case: case.name.clone(), cycles: estimate, limit: MAX_GOLDEN_CYCLES });
+    }
     let spec = case_spec(arch, case)?;
     let (r, c) = (arch.array.rows, arch.array.cols);
     let (xd, yd) = case_data(case)?;
     let (xs, ys) = case.operand_shapes();
     let [xn, yn, on] = case.pass.operand_names();
     let ops = quantize_operands_named(&spec, (&xd, xs.0, xs.1), (&yd, ys.0, ys.1), case.first_job, (xn, yn))?;
-    let geo = GemmGeometry::of(&ops);
-    let estimate: u64 = plan_folds(&geo, r, c)
-        .iter()
-        .map(|f| {
-            let p = crate::array::closed_form(&geo, f, r, c);
-            p.load + p.stream + p.drain
-        })
-        .sum();
-    if estimate > MAX_GOLDEN_CYCLES {
-        return Err(GoldenError::TooLarge { case: case.name.clone(), cycles: estimate, limit: MAX_GOLDEN_CYCLES });
-    }
+    debug_assert_eq!(timeline_cycles(&GemmGeometry::of(&ops), r, c), estimate);
     let (px, py) = (PackedTensor::pack(&ops.x), PackedTensor::pack(&ops.y));
     let mut trace = PortTrace::new(r, c, &px, &py);
     let (folds, psums) = replay(&ops, r, c, &mut trace, |t, base| t.base = base);

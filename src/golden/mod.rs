@@ -17,9 +17,9 @@ use std::path::PathBuf;
 
 pub use case::{load_case, parse_case, Case, CaseData};
 pub use check::{check_dump, load_manifest, parse_dump, CheckReport, DumpLine, Mismatch, DUMP_PORTS};
-pub use export::{case_operands, export, Golden, MAX_GOLDEN_CYCLES};
+pub use export::{case_cycles, case_operands, export, Golden, MAX_GOLDEN_CYCLES};
 pub use manifest::{Expected, FileInfo, FoldInfo, FoldPlan, JobInfo, Manifest, GOLDEN_SCHEMA_VERSION};
-pub use vcd::{write_gemm_vcd, MAX_VCD_CELL_CYCLES};
+pub use vcd::{vcd_fits, write_gemm_vcd, MAX_VCD_CELL_CYCLES};
 
 /// Errors of golden-vector export and check.
 #[derive(Debug, thiserror::Error)]
@@ -68,6 +68,18 @@ pub enum GoldenError {
         /// Cycles it would need.
         cycles: u64,
         /// The limit.
+        limit: u64,
+    },
+    /// A waveform that would be too large to write.
+    #[error("{what}: a VCD of {cycles} cycles x {cells} cells is more than the {limit} cell-cycles allowed (about 70 bytes each); use a smaller GEMM or array for waveforms")]
+    VcdTooLarge {
+        /// What was to be written.
+        what: String,
+        /// Cycles.
+        cycles: u64,
+        /// Cells.
+        cells: usize,
+        /// The limit in cell-cycles.
         limit: u64,
     },
     /// A malformed line of an RTL dump.

@@ -8,7 +8,7 @@
 use bitvec::prelude::*;
 use vcd::{IdCode, TimescaleUnit, Value, Writer};
 
-use super::export::{ctl_word, replay, MAX_GOLDEN_CYCLES};
+use super::export::{ctl_word, replay, timeline_cycles, MAX_GOLDEN_CYCLES};
 use super::lanes::LaneFile;
 use super::trace::PortTrace;
 use super::GoldenError;
@@ -17,8 +17,8 @@ use crate::bfp::PackedTensor;
 use crate::fmac::Accumulator;
 use crate::gemm::GemmOperands;
 
-/// Largest `cycles x cells` a VCD may hold.
-pub const MAX_VCD_CELL_CYCLES: u64 = 20_000_000;
+/// Largest `cycles x cells` a VCD may hold (about 70 bytes of VCD per cell-cycle: 4M is ~270 MB).
+pub const MAX_VCD_CELL_CYCLES: u64 = 4_000_000;
 
 struct VcdProbe<'a> {
     ports: PortTrace<'a>,
@@ -66,24 +66,24 @@ struct CellVars {
     y_valid: IdCode,
 }
 
-/// Writes the VCD of `ops` on an `rows x cols` fMAC array; `title` goes in the header.
-pub fn write_gemm_vcd(ops: &GemmOperands, rows: usize, cols: usize, title: &str) -> Result<Vec<u8>, GoldenError> {
-    let geo = crate::array::GemmGeometry::of(ops);
-    let cycles: u64 = crate::array::plan_folds(&geo, rows, cols)
-        .iter()
-        .map(|f| {
-            let p = crate::array::closed_form(&geo, f, rows, cols);
-            p.load + p.stream + p.drain
-        })
-        .sum();
+/// Whether a waveform of `cycles` on a `rows x cols` array is within [`MAX_VCD_CELL_CYCLES`].
+pub fn vcd_fits(what: &str, cycles: u64, rows: usize, cols: usize) -> Result<(), GoldenError> {
     let cell_cycles = cycles.saturating_mul((rows * cols) as u64);
     if cycles > MAX_GOLDEN_CYCLES || cell_cycles > MAX_VCD_CELL_CYCLES {
-        return Err(GoldenError::TooLarge {
-            case: format!("{title} (VCD: {cycles} cycles x {} cells)", rows * cols),
+        return Err(GoldenError::VcdTooLarge {
+            what: what.to_string(),
             cycles,
-            limit: MAX_GOLDEN_CYCLES.min(MAX_VCD_CELL_CYCLES / (rows * cols) as u64),
+            cells: rows * cols,
+            limit: MAX_VCD_CELL_CYCLES,
         });
     }
+    Ok(())
+}
+
+/// Writes the VCD of `ops` on an `rows x cols` fMAC array; `title` goes in the header.
+pub fn write_gemm_vcd(ops: &GemmOperands, rows: usize, cols: usize, title: &str) -> Result<Vec<u8>, GoldenError> {
+    let cycles = timeline_cycles(&crate::array::GemmGeometry::of(ops), rows, cols);
+    vcd_fits(title, cycles, rows, cols)?;
     let (px, py) = (PackedTensor::pack(&ops.x), PackedTensor::pack(&ops.y));
     let mut probe = VcdProbe { ports: PortTrace::new(rows, cols, &px, &py), cells: Vec::new() };
     let (_, _) = replay(ops, rows, cols, &mut probe, |p, base| p.ports.base = base);
