@@ -40,11 +40,20 @@ module fb_array #(
     wire [3:0] j         = ctl[15:12];
     wire [3:0] k         = ctl[19:16];
 
-    // Cell outputs, flattened per cell index r * COLS + c.
-    wire [ROWS*COLS-1:0]       st_v, up_v, rt_v, y_v, y_f;
-    wire [ROWS*COLS*EB-1:0]    st_e, up_e, rt_e;
-    wire [ROWS*COLS*3*G-1:0]   st_m, up_m, rt_m;
-    wire [ROWS*COLS*32-1:0]    y;
+    // Cell outputs, one net per cell (index r * COLS + c): net arrays rather than flattened
+    // buses, so a simulator wakes only the neighbours of a cell whose output changed.
+    wire               st_v [0:ROWS*COLS-1];
+    wire               up_v [0:ROWS*COLS-1];
+    wire               rt_v [0:ROWS*COLS-1];
+    wire               y_v  [0:ROWS*COLS-1];
+    wire               y_f  [0:ROWS*COLS-1];
+    wire [EB-1:0]      st_e [0:ROWS*COLS-1];
+    wire [EB-1:0]      up_e [0:ROWS*COLS-1];
+    wire [EB-1:0]      rt_e [0:ROWS*COLS-1];
+    wire [3*G-1:0]     st_m [0:ROWS*COLS-1];
+    wire [3*G-1:0]     up_m [0:ROWS*COLS-1];
+    wire [3*G-1:0]     rt_m [0:ROWS*COLS-1];
+    wire [31:0]        y    [0:ROWS*COLS-1];
 
     genvar r, c;
     generate
@@ -53,32 +62,32 @@ module fb_array #(
                 localparam I = r * COLS + c;
                 // From below: the cell underneath, or the E0/M0 port for the bottom row.
                 wire           b_v = (r == ROWS - 1) ? m0_in[c*MW + 3*G] : st_v[I + COLS];
-                wire [EB-1:0]  b_se = (r == ROWS - 1) ? e0_in[c*EW +: EB] : st_e[(I + COLS)*EB +: EB];
-                wire [3*G-1:0] b_sm = (r == ROWS - 1) ? m0_in[c*MW +: 3*G] : st_m[(I + COLS)*3*G +: 3*G];
+                wire [EB-1:0]  b_se = (r == ROWS - 1) ? e0_in[c*EW +: EB] : st_e[I + COLS];
+                wire [3*G-1:0] b_sm = (r == ROWS - 1) ? m0_in[c*MW +: 3*G] : st_m[I + COLS];
                 wire           u_v = (r == ROWS - 1) ? m0_in[c*MW + 3*G] : up_v[I + COLS];
-                wire [EB-1:0]  u_e = (r == ROWS - 1) ? e0_in[c*EW +: EB] : up_e[(I + COLS)*EB +: EB];
-                wire [3*G-1:0] u_m = (r == ROWS - 1) ? m0_in[c*MW +: 3*G] : up_m[(I + COLS)*3*G +: 3*G];
+                wire [EB-1:0]  u_e = (r == ROWS - 1) ? e0_in[c*EW +: EB] : up_e[I + COLS];
+                wire [3*G-1:0] u_m = (r == ROWS - 1) ? m0_in[c*MW +: 3*G] : up_m[I + COLS];
                 // From the left: the cell beside, or the E1/M1 port for the left column.
                 wire           l_v = (c == 0) ? m1_in[r*MW + 3*G] : rt_v[I - 1];
-                wire [EB-1:0]  l_e = (c == 0) ? e1_in[r*EW +: EB] : rt_e[(I - 1)*EB +: EB];
-                wire [3*G-1:0] l_m = (c == 0) ? m1_in[r*MW +: 3*G] : rt_m[(I - 1)*3*G +: 3*G];
+                wire [EB-1:0]  l_e = (c == 0) ? e1_in[r*EW +: EB] : rt_e[I - 1];
+                wire [3*G-1:0] l_m = (c == 0) ? m1_in[r*MW +: 3*G] : rt_m[I - 1];
                 // Partial sum in: from the left (forward, drain), from above (backward-data).
                 wire           yl_v = (c == 0) ? ((pass == 2'd0) ? y1_in[r*33 + 32] : 1'b0) : y_v[I - 1];
-                wire [31:0]    yl   = (c == 0) ? ((pass == 2'd0) ? y1_in[r*33 +: 32] : 32'h0) : y[(I - 1)*32 +: 32];
+                wire [31:0]    yl   = (c == 0) ? ((pass == 2'd0) ? y1_in[r*33 +: 32] : 32'h0) : y[I - 1];
                 wire           ya_v = (r == 0) ? y0_in[c*33 + 32] : y_v[I - COLS];
-                wire [31:0]    ya   = (r == 0) ? y0_in[c*33 +: 32] : y[(I - COLS)*32 +: 32];
+                wire [31:0]    ya   = (r == 0) ? y0_in[c*33 +: 32] : y[I - COLS];
                 fb_fmac #(.G(G), .EB(EB), .CM(CM), .PW(PW), .XW(XW)) pe (
                     .clk(clk), .rst(rst),
                     .mode(mode), .beat_last(beat_last), .phi(phi), .j(j), .k(k),
                     .pass(pass), .cx(cx), .cy(cy), .exp_offset(exp_offset),
                     .st_in_valid(b_v), .st_in_e(b_se), .st_in_m(b_sm),
-                    .st_out_valid(st_v[I]), .st_out_e(st_e[I*EB +: EB]), .st_out_m(st_m[I*3*G +: 3*G]),
+                    .st_out_valid(st_v[I]), .st_out_e(st_e[I]), .st_out_m(st_m[I]),
                     .up_in_valid(u_v), .up_in_e(u_e), .up_in_m(u_m),
-                    .up_out_valid(up_v[I]), .up_out_e(up_e[I*EB +: EB]), .up_out_m(up_m[I*3*G +: 3*G]),
+                    .up_out_valid(up_v[I]), .up_out_e(up_e[I]), .up_out_m(up_m[I]),
                     .rt_in_valid(l_v), .rt_in_e(l_e), .rt_in_m(l_m),
-                    .rt_out_valid(rt_v[I]), .rt_out_e(rt_e[I*EB +: EB]), .rt_out_m(rt_m[I*3*G +: 3*G]),
+                    .rt_out_valid(rt_v[I]), .rt_out_e(rt_e[I]), .rt_out_m(rt_m[I]),
                     .y_in_valid((pass == 2'd1) ? ya_v : yl_v), .y_in((pass == 2'd1) ? ya : yl),
-                    .y_valid(y_v[I]), .y(y[I*32 +: 32]), .y_fresh(y_f[I])
+                    .y_valid(y_v[I]), .y(y[I]), .y_fresh(y_f[I])
                 );
             end
         end
@@ -86,12 +95,12 @@ module fb_array #(
         for (r = 0; r < ROWS; r = r + 1) begin : right_edge
             localparam I = r * COLS + COLS - 1;
             wire shown = (pass == 2'd0) ? y_f[I] : (pass == 2'd2) ? (mode == 2'd3) : 1'b0;
-            assign y1_out[r*33 +: 33] = {y_v[I] & shown, y[I*32 +: 32]};
+            assign y1_out[r*33 +: 33] = {y_v[I] & shown, y[I]};
         end
         // Bottom edge: backward-data partial sums after each beat.
         for (c = 0; c < COLS; c = c + 1) begin : bottom_edge
             localparam I = (ROWS - 1) * COLS + c;
-            assign y0_out[c*33 +: 33] = {y_v[I] & y_f[I] & (pass == 2'd1), y[I*32 +: 32]};
+            assign y0_out[c*33 +: 33] = {y_v[I] & y_f[I] & (pass == 2'd1), y[I]};
         end
     endgenerate
 endmodule

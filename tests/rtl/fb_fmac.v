@@ -117,9 +117,14 @@ module fb_fmac #(
     // End of the beat: exponent adder, rounding to binary32, binary32 add.
     wire signed [PW-1:0] p_final = prod + pass_sum;
     wire signed [XW-1:0] p_exp = $signed({{(XW-EB){1'b0}}, x_e}) + $signed({{(XW-EB){1'b0}}, y_e}) + exp_offset;
+    // Operand isolation: the rounder and the adder see their operands only in a beat's last
+    // cycle (the only cycle their result is used), so they do not toggle in the others.
+    wire commit = (mode == STREAM) & beat_last;
+    wire signed [PW-1:0] p_iso = commit ? p_final : {PW{1'b0}};
+    wire signed [XW-1:0] x_iso = commit ? p_exp : {XW{1'b0}};
     wire [31:0] v;
-    fb_fp32_round #(.PW(PW), .XW(XW)) round_product (.p(p_final), .x(p_exp), .f(v));
-    wire [31:0] addend = os ? y : y_in;
+    fb_fp32_round #(.PW(PW), .XW(XW)) round_product (.p(p_iso), .x(x_iso), .f(v));
+    wire [31:0] addend = commit ? (os ? y : y_in) : 32'h0;
     wire [31:0] y_sum;
     fb_fp32_add add_psum (.a(addend), .b(v), .s(y_sum));
     wire active = os ? (x_ok & y_ok) : (y_in_valid & y_ok);
