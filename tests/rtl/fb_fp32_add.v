@@ -1,8 +1,16 @@
 // fb_fp32_add -- IEEE binary32 addition, round to nearest even, subnormals in and out,
-// x + (-x) = +0, (-0) + (-0) = -0; infinities pass through (no NaN inputs are produced by
-// the array). The operands are aligned on a 52-bit signed datapath (26 guard bits and a sticky
-// bit below the smaller operand) and the exact-enough sum is rounded by fb_fp32_round.
-module fb_fp32_add (
+// x + (-x) = +0, (-0) + (-0) = -0. The operands are aligned on a 52-bit signed datapath (26
+// guard bits and a sticky bit below the smaller operand) and the exact-enough sum is rounded by
+// fb_fp32_round.
+// Infinities and NaNs follow x86-64 SSE binary32 addition, which is what the simulator's f32
+// accumulator does on the host that writes the golden vectors: an infinity plus a finite value
+// is that infinity; +inf + -inf is the default NaN QNAN (x86: ffc00000; an aarch64 host would
+// give 7fc00000); a NaN operand comes out quieted, a's if both are NaN. A partial sum reaches
+// infinity, then NaN, only when group products overflow binary32 (operands near 2^64 and
+// above).
+module fb_fp32_add #(
+    parameter [31:0] QNAN = 32'hFFC0_0000
+) (
     input  wire [31:0] a,
     input  wire [31:0] b,
     output wire [31:0] s
@@ -44,7 +52,12 @@ module fb_fp32_add (
     wire [31:0] rounded;
     fb_fp32_round #(.PW(W), .XW(16)) round_sum (.p(sum), .x(x_sum), .f(rounded));
 
+    wire a_nan = (ea == 8'hFF) && (a[22:0] != 0), b_nan = (eb == 8'hFF) && (b[22:0] != 0);
     wire a_inf = (ea == 8'hFF), b_inf = (eb == 8'hFF);
     wire both_zero = (a[30:0] == 0) && (b[30:0] == 0);
-    assign s = a_inf ? a : b_inf ? b : both_zero ? {sa & sb, 31'b0} : rounded;
+    assign s = a_nan ? (a | 32'h0040_0000) :
+               b_nan ? (b | 32'h0040_0000) :
+               (a_inf && b_inf && sa != sb) ? QNAN :
+               a_inf ? a : b_inf ? b :
+               both_zero ? {sa & sb, 31'b0} : rounded;
 endmodule
