@@ -453,3 +453,42 @@ fn cases_too_large_are_refused_before_any_work() {
     );
     assert!(!out.exists() && !vcd.exists(), "nothing written");
 }
+
+#[test]
+fn dumped_input_ports_are_checked_against_the_port_files() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path().join("g");
+    let o = run(&[
+        "golden",
+        "export",
+        "--arch",
+        "arch/fast-4x4.ron",
+        "--case",
+        "traces/golden/backward-weight.ron",
+        "-o",
+        dir.to_str().unwrap(),
+    ]);
+    assert!(o.status.success());
+    let g = golden("backward-weight");
+    // The first valid lane of M0 and of E1, read straight from the files.
+    let lane = |name: &str, w: usize, lanes: usize| {
+        file(&g, name).lines().enumerate().find_map(|(t, l)| {
+            let b = bits(l);
+            (0..lanes).find(|&i| b[i * w + w - 1]).map(|i| (t, i, hex(&b[i * w..i * w + w - 1])))
+        })
+    };
+    let (tm, cm, vm) = lane("M0.hex", 49, 4).unwrap();
+    let (te, re, ve) = lane("E1.hex", 9, 4).unwrap();
+    let wrong = u32::from_str_radix(&ve, 16).unwrap() ^ 0x10;
+    let mut text = dump_from_files(&g);
+    text += &format!("{tm} 3 {cm} M0 {vm}\n{te} {re} 0 E1 {wrong:x}\n");
+    let d = tmp.path().join("dump.txt");
+    std::fs::write(&d, text).unwrap();
+    let o = run(&["golden", "check", dir.to_str().unwrap(), d.to_str().unwrap()]);
+    let out = String::from_utf8_lossy(&o.stdout);
+    assert!(
+        out.contains(&format!("first mismatch: cycle {te}, cell ({re}, 0), port E1: expected {ve}, got {wrong:x}")),
+        "{out}"
+    );
+    assert!(out.contains("1 mismatched, 0 missing, 0 unexpected"), "{out}");
+}

@@ -6,7 +6,7 @@ use std::path::PathBuf;
 use anyhow::{bail, Context, Result};
 use clap::{Args, Subcommand};
 use fastbfp::arch::load_arch;
-use fastbfp::golden::{check_dump, export, load_case, load_manifest, parse_dump, write_gemm_vcd};
+use fastbfp::golden::{export, load_case, load_manifest, parse_dump, write_gemm_vcd};
 use fastbfp::report::{write_all_atomic, write_atomic};
 
 use super::check_output_path;
@@ -139,7 +139,13 @@ fn run_check(a: &CheckArgs) -> Result<()> {
     let text =
         std::fs::read_to_string(&a.dump).with_context(|| format!("{}: cannot read the dump", a.dump.display()))?;
     let dump = parse_dump(&text, &a.dump)?;
-    let r = check_dump(&m.expected, &dump);
+    // Lines about the input ports (what the RTL saw) are checked against the port files.
+    let inputs = if dump.iter().any(|d| matches!(d.port.as_str(), "E0" | "M0" | "E1" | "M1")) {
+        fastbfp::golden::input_port_values(&a.dir, &m)?
+    } else {
+        Vec::new()
+    };
+    let r = fastbfp::golden::check_dump_with_inputs(&m.expected, &inputs, &dump);
     println!("fastbfp golden check: case {} ({}), dump {}", m.case, m.pass, a.dump.display());
     if r.mismatches.len() > 1 {
         for x in r.mismatches.iter().take(a.list) {

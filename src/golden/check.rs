@@ -115,6 +115,13 @@ pub fn parse_dump(text: &str, file: &Path) -> Result<Vec<DumpLine>, GoldenError>
 
 /// Compares a dump against the expected values.
 pub fn check_dump(expected: &[Expected], dump: &[DumpLine]) -> CheckReport {
+    check_dump_with_inputs(expected, &[], dump)
+}
+
+/// [`check_dump`] where the dump may also report what the RTL saw on its input ports:
+/// such lines are compared with `inputs` (a mismatch is reported like any other) but an input
+/// value the dump leaves out is not missing.
+pub fn check_dump_with_inputs(expected: &[Expected], inputs: &[Expected], dump: &[DumpLine]) -> CheckReport {
     type Key = (u64, usize, usize, String);
     let mut seen: HashMap<Key, &DumpLine> = HashMap::with_capacity(dump.len());
     let mut rep = CheckReport { expected: expected.len(), ..Default::default() };
@@ -143,6 +150,25 @@ pub fn check_dump(expected: &[Expected], dump: &[DumpLine]) -> CheckReport {
             None => rep.missing.push(e.clone()),
         }
         wanted.insert(key, ());
+    }
+    for e in inputs {
+        let key = (e.cycle, e.row, e.col, e.port.clone());
+        if let Some(d) = seen.get(&key) {
+            if d.value == normalise(&e.hex) {
+                rep.matched += 1;
+            } else {
+                rep.mismatches.push(Mismatch {
+                    cycle: e.cycle,
+                    row: e.row,
+                    col: e.col,
+                    port: e.port.clone(),
+                    expected: e.hex.clone(),
+                    got: d.value.clone(),
+                    line: d.line,
+                });
+            }
+            wanted.insert(key, ());
+        }
     }
     for d in dump {
         let key = (d.cycle, d.row, d.col, d.port.clone());
@@ -216,6 +242,54 @@ impl CheckReport {
         );
         s
     }
+}
+
+/// The values on the input ports E0, M0 (lane `c` as cell `(R-1, c)`) and E1, M1 (lane `r` as
+/// cell `(r, 0)`) in every cycle they are valid, read from the golden directory's files, for
+/// dumps that report what the RTL saw.
+pub fn input_port_values(dir: &Path, m: &Manifest) -> Result<Vec<Expected>, GoldenError> {
+    let (rows, cols) = (m.array[0], m.array[1]);
+    let mut out = Vec::new();
+    for (file, port, lanes) in
+        [("E0.hex", "E0", cols), ("M0.hex", "M0", cols), ("E1.hex", "E1", rows), ("M1.hex", "M1", rows)]
+    {
+        let path = dir.join(file);
+        let text = std::fs::read_to_string(&path).map_err(|error| GoldenError::Io { path: path.clone(), error })?;
+        let info = m.files.get(file).ok_or_else(|| GoldenError::Manifest {
+            path: dir.join("manifest.json"),
+            message: format!("no entry for {file} in files"),
+        })?;
+        let (w, pb) = (info.lane_bits, info.payload_bits);
+        for (t, line) in text.lines().enumerate() {
+            let bits: Vec<bool> = line
+                .trim()
+                .chars()
+                .rev()
+                .flat_map(|ch| {
+                    let v = ch.to_digit(16).unwrap_or(0);
+                    (0..4).map(move |i| (v >> i) & 1 == 1)
+                })
+                .collect();
+            for l in 0..lanes {
+                if bits.get(l * w + pb).copied().unwrap_or(false) {
+                    let payload = &bits[l * w..l * w + pb];
+                    let hex: String = (0..pb.div_ceil(4))
+                        .rev()
+                        .map(|d| {
+                            let v: u32 = (0..4)
+                                .filter(|i| payload.get(d * 4 + i).copied().unwrap_or(false))
+                                .map(|i| 1 << i)
+                                .sum();
+                            char::from_digit(v, 16).unwrap_or('0')
+                        })
+                        .collect();
+                    let (row, col) = if port.ends_with('0') { (rows - 1, l) } else { (l, 0) };
+                    out.push(Expected { cycle: t as u64, row, col, port: port.into(), hex, output: None });
+                }
+            }
+        }
+    }
+    Ok(out)
 }
 
 /// Reads `DIR/manifest.json`.

@@ -16,7 +16,10 @@ mod vcd;
 use std::path::PathBuf;
 
 pub use case::{load_case, parse_case, Case, CaseData};
-pub use check::{check_dump, load_manifest, parse_dump, CheckReport, DumpLine, Mismatch, DUMP_PORTS};
+pub use check::{
+    check_dump, check_dump_with_inputs, input_port_values, load_manifest, parse_dump, CheckReport, DumpLine, Mismatch,
+    DUMP_PORTS,
+};
 pub use export::{case_cycles, case_operands, export, Golden, MAX_GOLDEN_CYCLES};
 pub use manifest::{Expected, FileInfo, FoldInfo, FoldPlan, JobInfo, Manifest, GOLDEN_SCHEMA_VERSION};
 pub use vcd::{vcd_fits, write_gemm_vcd, MAX_VCD_CELL_CYCLES};
