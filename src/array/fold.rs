@@ -6,7 +6,7 @@
 //! - backward-data (weight stationary): rows = N groups, columns = K lanes, stream = B;
 //! - backward-weight (output stationary): rows = N lanes, columns = K lanes, stream = B groups.
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 use crate::gemm::{GemmOperands, Pass};
 
@@ -52,7 +52,7 @@ impl GemmGeometry {
 }
 
 /// One fold: which part of the GEMM sits on the array, in array coordinates.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Fold {
     /// Position in the schedule.
     pub index: usize,

@@ -9,7 +9,7 @@ use bitvec::prelude::*;
 
 use super::case::{Case, CaseData};
 use super::lanes::LaneFile;
-use super::manifest::{Expected, FileInfo, FoldInfo, FoldPlan, JobInfo, Manifest, GOLDEN_SCHEMA_VERSION};
+use super::manifest::{Expected, FileInfo, FoldInfo, JobInfo, Manifest, GOLDEN_SCHEMA_VERSION};
 use super::trace::PortTrace;
 use super::GoldenError;
 use crate::accel::spec_for;
@@ -349,16 +349,7 @@ pub fn export(arch: &Arch, case: &Case) -> Result<Golden, GoldenError> {
         folds: folds
             .iter()
             .map(|(f, s, p)| FoldInfo {
-                fold: FoldPlan {
-                    index: f.index,
-                    row0: f.row0,
-                    rows_used: f.rows_used,
-                    col0: f.col0,
-                    cols_used: f.cols_used,
-                    stream_len: f.stream_len,
-                    first_of_reduction: f.first_of_reduction,
-                    last_of_reduction: f.last_of_reduction,
-                },
+                fold: *f,
                 start_cycle: *s,
                 load_cycles: p.load,
                 stream_cycles: p.stream,

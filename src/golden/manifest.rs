@@ -6,6 +6,7 @@ use std::collections::BTreeMap;
 
 use serde::{Deserialize, Serialize};
 
+use crate::array::Fold;
 use crate::bfp::Rounding;
 use crate::fmac::AccumulatorKind;
 
@@ -94,7 +95,7 @@ pub struct JobInfo {
 pub struct FoldInfo {
     /// The fold as planned.
     #[serde(flatten)]
-    pub fold: FoldPlan,
+    pub fold: Fold,
     /// First cycle.
     pub start_cycle: u64,
     /// Stationary load cycles.
@@ -103,27 +104,6 @@ pub struct FoldInfo {
     pub stream_cycles: u64,
     /// Drain cycles.
     pub drain_cycles: u64,
-}
-
-/// The fold's tile (a copy of [`Fold`] that deserialises).
-#[derive(Debug, Clone, Serialize, Deserialize)]
-pub struct FoldPlan {
-    /// Position in the schedule.
-    pub index: usize,
-    /// First array-row index (N lanes, or N groups for backward-data).
-    pub row0: usize,
-    /// Array rows used.
-    pub rows_used: usize,
-    /// First array-column index (K groups for forward, K lanes otherwise).
-    pub col0: usize,
-    /// Array columns used.
-    pub cols_used: usize,
-    /// Stream length in beats of data.
-    pub stream_len: usize,
-    /// Partial sums start at +0.0.
-    pub first_of_reduction: bool,
-    /// Outputs are final.
-    pub last_of_reduction: bool,
 }
 
 /// `manifest.json`.

@@ -21,7 +21,7 @@ pub use check::{
     DUMP_PORTS,
 };
 pub use export::{case_cycles, case_operands, export, Golden, MAX_GOLDEN_CYCLES};
-pub use manifest::{Expected, FileInfo, FoldInfo, FoldPlan, JobInfo, Manifest, GOLDEN_SCHEMA_VERSION};
+pub use manifest::{Expected, FileInfo, FoldInfo, JobInfo, Manifest, GOLDEN_SCHEMA_VERSION};
 pub use vcd::{vcd_fits, write_gemm_vcd, MAX_VCD_CELL_CYCLES};
 
 /// Errors of golden-vector export and check.
