@@ -492,3 +492,41 @@ fn dumped_input_ports_are_checked_against_the_port_files() {
     );
     assert!(out.contains("1 mismatched, 0 missing, 0 unexpected"), "{out}");
 }
+
+#[test]
+fn npy_operands_are_checked_against_the_case() {
+    use fastbfp::tensor::encode_npy_f32;
+    let tmp = tempfile::tempdir().unwrap();
+    let case = tmp.path().join("c.ron");
+    std::fs::write(&case, "(name: \"c\", pass: forward, n: 4, k: 8, b: 2, data: npy(x: \"x.npy\", y: \"y.npy\"))")
+        .unwrap();
+    let mut x = vec![0.5f32; 32];
+    std::fs::write(tmp.path().join("x.npy"), encode_npy_f32(&[3, 3], &x[..9])).unwrap();
+    std::fs::write(tmp.path().join("y.npy"), encode_npy_f32(&[8, 2], &[0.25; 16])).unwrap();
+    let out = tmp.path().join("g");
+    let args = [
+        "golden",
+        "export",
+        "--arch",
+        "arch/fast-4x4.ron",
+        "--case",
+        case.to_str().unwrap(),
+        "-o",
+        out.to_str().unwrap(),
+    ];
+    let o = run(&args);
+    assert!(
+        stderr(&o).contains("data.x:") && stderr(&o).contains("has shape [3, 3], but the case's W[N,K] is [4, 8]"),
+        "{}",
+        stderr(&o)
+    );
+    x[10] = f32::NAN;
+    std::fs::write(tmp.path().join("x.npy"), encode_npy_f32(&[4, 8], &x)).unwrap();
+    let o = run(&args);
+    assert!(stderr(&o).contains("x.npy (W[N,K]): element 10 (row 1, column 2) is NaN"), "{}", stderr(&o));
+    x[10] = 1.0;
+    std::fs::write(tmp.path().join("x.npy"), encode_npy_f32(&[4, 8], &x)).unwrap();
+    let o = run(&args);
+    assert!(o.status.success(), "{}", stderr(&o));
+    assert_eq!(std::fs::read(out.join("x.npy")).unwrap(), std::fs::read(tmp.path().join("x.npy")).unwrap());
+}

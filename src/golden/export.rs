@@ -117,13 +117,10 @@ pub(crate) fn case_data(case: &Case) -> Result<(Vec<f32>, Vec<f32>), GoldenError
             let load = |path: &PathBuf, shape: (usize, usize), name: &str, field: &str| {
                 let l = read_npy(path, shape.0 * shape.1)?;
                 if l.tensor.shape != [shape.0, shape.1] {
-                    return Err(GoldenError::Case {
-                        file: case.origin.clone(),
-                        line: 0,
-                        col: 0,
-                        field: field.into(),
+                    return Err(GoldenError::Data {
+                        case: case.origin.clone(),
                         message: format!(
-                            "{}: shape {:?}, but the case's {name} is [{}, {}]",
+                            "{field}: {} has shape {:?}, but the case's {name} is [{}, {}]",
                             path.display(),
                             l.tensor.shape,
                             shape.0,
@@ -169,13 +166,22 @@ pub(crate) fn timeline_cycles(geo: &GemmGeometry, rows: usize, cols: usize) -> u
         .sum()
 }
 
+/// The operands' names in conversion errors: the role, and the file for `.npy` data.
+fn operand_labels(case: &Case) -> (String, String) {
+    let [xn, yn, _] = case.pass.operand_names();
+    match &case.data {
+        CaseData::Npy { x, y } => (format!("{} ({xn})", x.display()), format!("{} ({yn})", y.display())),
+        CaseData::Synthetic { .. } => (xn.to_string(), yn.to_string()),
+    }
+}
+
 /// The case's converted operands on `arch` (what [`export`] simulates).
 pub fn case_operands(arch: &Arch, case: &Case) -> Result<GemmOperands, GoldenError> {
     let spec = case_spec(arch, case)?;
     let (xd, yd) = case_data(case)?;
     let (xs, ys) = case.operand_shapes();
-    let [xn, yn, _] = case.pass.operand_names();
-    Ok(quantize_operands_named(&spec, (&xd, xs.0, xs.1), (&yd, ys.0, ys.1), case.first_job, (xn, yn))?)
+    let (xl, yl) = operand_labels(case);
+    Ok(quantize_operands_named(&spec, (&xd, xs.0, xs.1), (&yd, ys.0, ys.1), case.first_job, (&xl, &yl))?)
 }
 
 /// Exports `case` on `arch`.
@@ -189,7 +195,8 @@ pub fn export(arch: &Arch, case: &Case) -> Result<Golden, GoldenError> {
     let (xd, yd) = case_data(case)?;
     let (xs, ys) = case.operand_shapes();
     let [xn, yn, on] = case.pass.operand_names();
-    let ops = quantize_operands_named(&spec, (&xd, xs.0, xs.1), (&yd, ys.0, ys.1), case.first_job, (xn, yn))?;
+    let (xl, yl) = operand_labels(case);
+    let ops = quantize_operands_named(&spec, (&xd, xs.0, xs.1), (&yd, ys.0, ys.1), case.first_job, (&xl, &yl))?;
     debug_assert_eq!(timeline_cycles(&GemmGeometry::of(&ops), r, c), estimate);
     let (px, py) = (PackedTensor::pack(&ops.x), PackedTensor::pack(&ops.y));
     let mut trace = PortTrace::new(r, c, &px, &py);

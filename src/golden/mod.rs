@@ -49,6 +49,14 @@ pub enum GoldenError {
         /// What is wrong and what is allowed.
         message: String,
     },
+    /// An operand file that does not fit the case.
+    #[error("{}: {message}", case.display())]
+    Data {
+        /// The case file.
+        case: PathBuf,
+        /// Which file and what is wrong.
+        message: String,
+    },
     /// The arch cannot be exported (cell kind, accumulator).
     #[error("{arch}: {message}")]
     Arch {

@@ -99,20 +99,34 @@ module fb_fmac #(
     wire [EB-1:0]  y_e     = y_up ? ((phi == 0) ? up_in_e : up_e[0]) : ((phi == 0) ? rt_in_e : rt_e[0]);
     wire           y_ok    = y_up ? ((phi == 0) ? up_in_valid : up_v[0]) : ((phi == 0) ? rt_in_valid : rt_v[0]);
 
-    // One chunk pass: G signed 2-bit x 2-bit products summed, shifted by
-    // 2 ((cx - 1 - j) + (cy - 1 - k)).
-    reg signed [PW-1:0] pass_sum;
-    integer i;
-    reg [3:0] cprod;
-    always @* begin
-        pass_sum = 0;
-        for (i = 0; i < G; i = i + 1) begin
-            cprod = x_plane[3*i +: 2] * y_plane[3*i +: 2];
-            if (x_plane[3*i + 2] ^ y_plane[3*i + 2]) pass_sum = pass_sum - cprod;
-            else pass_sum = pass_sum + cprod;
+    // One chunk pass: G signed 2-bit x 2-bit products summed by a balanced adder tree, then
+    // shifted by 2 ((cx - 1 - j) + (cy - 1 - k)). Lane i: sign = XOR of the two sign bits,
+    // magnitude = chunk x chunk (0..9). The tree is a heap over GP = 2^ceil(log2 G) leaves:
+    // node n = node 2n+1 + node 2n+2, leaves GP-1 .. 2GP-2 (lanes past G are 0), node 0 the
+    // sum. SW bits hold +-9G for G up to 3640 (fastbfp allows G <= 64).
+    localparam SW = 16;
+    localparam GP = (G <= 1) ? 1 : (G <= 2) ? 2 : (G <= 4) ? 4 : (G <= 8) ? 8 : (G <= 16) ? 16 :
+                    (G <= 32) ? 32 : (G <= 64) ? 64 : (G <= 128) ? 128 : (G <= 256) ? 256 :
+                    (G <= 512) ? 512 : (G <= 1024) ? 1024 : (G <= 2048) ? 2048 : 4096;
+    wire signed [SW-1:0] node [0:2*GP-2] /* verilator split_var */;
+    genvar gi;
+    generate
+        for (gi = 0; gi < GP; gi = gi + 1) begin : lane
+            if (gi < G) begin : used
+                wire [3:0] mag = x_plane[3*gi +: 2] * y_plane[3*gi +: 2];
+                wire       neg = x_plane[3*gi + 2] ^ y_plane[3*gi + 2];
+                assign node[GP - 1 + gi] = neg ? -$signed({{(SW-4){1'b0}}, mag})
+                                               : $signed({{(SW-4){1'b0}}, mag});
+            end else begin : pad
+                assign node[GP - 1 + gi] = {SW{1'b0}};
+            end
         end
-        pass_sum = pass_sum <<< (2 * ((cx - 1 - j) + (cy - 1 - k)));
-    end
+        for (gi = 0; gi < GP - 1; gi = gi + 1) begin : tree
+            assign node[gi] = node[2*gi + 1] + node[2*gi + 2];
+        end
+    endgenerate
+    wire signed [PW-1:0] pass_sum = $signed({{(PW-SW){node[0][SW-1]}}, node[0]})
+                                    <<< (2 * ((cx - 1 - j) + (cy - 1 - k)));
 
     // End of the beat: exponent adder, rounding to binary32, binary32 add.
     wire signed [PW-1:0] p_final = prod + pass_sum;
