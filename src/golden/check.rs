@@ -133,8 +133,10 @@ pub fn check_dump_with_inputs(expected: &[Expected], inputs: &[Expected], dump: 
             rep.unexpected.push(d.clone());
         }
     }
-    let mut wanted: HashMap<Key, ()> = HashMap::with_capacity(expected.len());
-    for e in expected {
+    // Expected values must be dumped; input-port values are compared only when dumped.
+    let mut wanted: std::collections::HashSet<Key> = std::collections::HashSet::with_capacity(expected.len());
+    let required = expected.iter().map(|e| (e, true));
+    for (e, must) in required.chain(inputs.iter().map(|e| (e, false))) {
         let key = (e.cycle, e.row, e.col, e.port.clone());
         match seen.get(&key) {
             Some(d) if d.value == normalise(&e.hex) => rep.matched += 1,
@@ -147,32 +149,14 @@ pub fn check_dump_with_inputs(expected: &[Expected], inputs: &[Expected], dump: 
                 got: d.value.clone(),
                 line: d.line,
             }),
-            None => rep.missing.push(e.clone()),
+            None if must => rep.missing.push(e.clone()),
+            None => continue,
         }
-        wanted.insert(key, ());
-    }
-    for e in inputs {
-        let key = (e.cycle, e.row, e.col, e.port.clone());
-        if let Some(d) = seen.get(&key) {
-            if d.value == normalise(&e.hex) {
-                rep.matched += 1;
-            } else {
-                rep.mismatches.push(Mismatch {
-                    cycle: e.cycle,
-                    row: e.row,
-                    col: e.col,
-                    port: e.port.clone(),
-                    expected: e.hex.clone(),
-                    got: d.value.clone(),
-                    line: d.line,
-                });
-            }
-            wanted.insert(key, ());
-        }
+        wanted.insert(key);
     }
     for d in dump {
         let key = (d.cycle, d.row, d.col, d.port.clone());
-        if !wanted.contains_key(&key) && seen.get(&key).is_some_and(|s| s.line == d.line) {
+        if !wanted.contains(&key) && seen.get(&key).is_some_and(|s| s.line == d.line) {
             rep.unexpected.push(d.clone());
         }
     }
@@ -261,28 +245,10 @@ pub fn input_port_values(dir: &Path, m: &Manifest) -> Result<Vec<Expected>, Gold
         })?;
         let (w, pb) = (info.lane_bits, info.payload_bits);
         for (t, line) in text.lines().enumerate() {
-            let bits: Vec<bool> = line
-                .trim()
-                .chars()
-                .rev()
-                .flat_map(|ch| {
-                    let v = ch.to_digit(16).unwrap_or(0);
-                    (0..4).map(move |i| (v >> i) & 1 == 1)
-                })
-                .collect();
+            let bits = bits_of_hex(line.trim());
             for l in 0..lanes {
-                if bits.get(l * w + pb).copied().unwrap_or(false) {
-                    let payload = &bits[l * w..l * w + pb];
-                    let hex: String = (0..pb.div_ceil(4))
-                        .rev()
-                        .map(|d| {
-                            let v: u32 = (0..4)
-                                .filter(|i| payload.get(d * 4 + i).copied().unwrap_or(false))
-                                .map(|i| 1 << i)
-                                .sum();
-                            char::from_digit(v, 16).unwrap_or('0')
-                        })
-                        .collect();
+                if bits.get(l * w + pb).is_some_and(|b| *b) {
+                    let hex = crate::bfp::hex_of(&bits[l * w..l * w + pb]);
                     let (row, col) = if port.ends_with('0') { (rows - 1, l) } else { (l, 0) };
                     out.push(Expected { cycle: t as u64, row, col, port: port.into(), hex, output: None });
                 }
@@ -290,6 +256,17 @@ pub fn input_port_values(dir: &Path, m: &Manifest) -> Result<Vec<Expected>, Gold
         }
     }
     Ok(out)
+}
+
+/// A `$readmemh` line as bits, least significant first (non-hex characters read as 0).
+fn bits_of_hex(line: &str) -> bitvec::vec::BitVec<u64, bitvec::order::Lsb0> {
+    line.chars()
+        .rev()
+        .flat_map(|ch| {
+            let v = ch.to_digit(16).unwrap_or(0);
+            (0..4).map(move |i| (v >> i) & 1 == 1)
+        })
+        .collect()
 }
 
 /// Reads `DIR/manifest.json`.
