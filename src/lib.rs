@@ -34,5 +34,6 @@ mod ronpos;
 pub mod sim;
 pub mod sweep;
 pub mod tensor;
+pub mod train;
 pub mod training;
 pub mod workload;

@@ -1,0 +1,3 @@
+//! Training real networks through the simulated accelerator (placeholder while it is built).
+
+pub mod data;
