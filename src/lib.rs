@@ -14,7 +14,8 @@
 //! | [`memory`] | DRAM channel, SRAM banks, buffering, converters, transposes, traffic |
 //! | [`sweep`] | parameter sweeps over arch and workload, sharding, resuming, merging |
 //! | [`tensor`] | dense binary32 tensors and the `.npy` format |
-//! | [`training`] | training iterations of a workload on an arch: every GEMM simulated, priced, summed |
+//! | [`runner`] | iterations of a workload on synthetic or recorded operands: every GEMM simulated, priced, summed (`fastbfp run`) |
+//! | [`train`] | training a real network through the simulated accelerator: data sets, ops and their backward, optimizer, precision policies (`fastbfp train`) |
 //! | [`workload`] | RON workloads, the layer DAG, lowering to GEMMs, precision policies |
 //! | [`report`] | everything that writes files (atomically) and the `$readmemh` images |
 
@@ -34,6 +35,6 @@ mod ronpos;
 pub mod sim;
 pub mod sweep;
 pub mod tensor;
+pub mod runner;
 pub mod train;
-pub mod training;
 pub mod workload;

@@ -6,7 +6,7 @@ use std::process::Command;
 
 use fastbfp::arch::load_arch;
 use fastbfp::array::Fidelity;
-use fastbfp::training::{run_training, RunOptions};
+use fastbfp::runner::{run_iterations, RunOptions};
 use fastbfp::workload::load_workload;
 
 fn root() -> PathBuf {
@@ -69,7 +69,7 @@ fn every_bundled_workload_on_every_bundled_arch() {
         let wl = load_workload(w).unwrap();
         for a in &archs {
             let arch = load_arch(a).unwrap();
-            let r = run_training(&arch, &wl, &options, &|| {}).unwrap();
+            let r = run_iterations(&arch, &wl, &options, &|| {}).unwrap();
             let t = &r.totals;
             assert!(t.cycles > 0 && t.macs == wl.total_macs(), "{w:?} on {a:?}");
             assert!(t.utilization > 0.0 && t.utilization <= 1.0, "{w:?} on {a:?}: {}", t.utilization);

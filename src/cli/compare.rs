@@ -7,7 +7,7 @@ use clap::Args;
 use fastbfp::arch::load_arch;
 use fastbfp::array::Fidelity;
 use fastbfp::cost::equal_area_shape;
-use fastbfp::training::{run_training, RunOptions};
+use fastbfp::runner::{run_iterations, RunOptions};
 use fastbfp::workload::{default_workload, load_workload};
 use indicatif::{ProgressBar, ProgressDrawTarget};
 
@@ -60,7 +60,7 @@ pub fn run(a: &CompareArgs) -> Result<()> {
     let mut rows = Vec::new();
     for arch in &archs {
         bar.set_message(arch.name.clone());
-        let r = run_training(arch, &wl, &options, &|| bar.inc(1))?;
+        let r = run_iterations(arch, &wl, &options, &|| bar.inc(1))?;
         rows.push(fastbfp::report::compare_row(&r));
     }
     bar.finish_and_clear();

@@ -9,7 +9,7 @@ use anyhow::{Context, Result};
 use clap::Args;
 use fastbfp::arch::{default_arch, load_arch, Arch};
 use fastbfp::array::Fidelity;
-use fastbfp::training::{run_training, RunOptions};
+use fastbfp::runner::{run_iterations, RunOptions};
 use fastbfp::workload::{default_workload, load_workload, Workload};
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 
@@ -83,7 +83,7 @@ pub fn run(a: &RunArgs) -> Result<()> {
     );
     bar.set_message(format!("{} on {}", wl.name, arch.name));
     let t0 = Instant::now();
-    let report = run_training(&arch, &wl, &options, &|| bar.inc(1))?;
+    let report = run_iterations(&arch, &wl, &options, &|| bar.inc(1))?;
     bar.finish_and_clear();
     let written =
         fastbfp::report::write_run(&a.out, &report).with_context(|| format!("writing into {}", a.out.display()))?;

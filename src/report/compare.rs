@@ -10,7 +10,7 @@ use serde::Serialize;
 use super::plots::{self, Plot};
 use super::run::ReportError;
 use super::{write_all_atomic, WriteError};
-use crate::training::RunReport;
+use crate::runner::RunReport;
 
 /// One arch's line of the comparison.
 #[derive(Debug, Clone, Serialize)]

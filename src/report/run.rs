@@ -8,7 +8,7 @@ use std::path::{Path, PathBuf};
 use super::plots::{self, Plot, PrecisionPoint, SpanKind, TimelineSpan, UtilizationBar};
 use super::{write_all_atomic, WriteError};
 use crate::gemm::Pass;
-use crate::training::RunReport;
+use crate::runner::RunReport;
 
 /// Errors while writing a run's files.
 #[derive(Debug, thiserror::Error)]

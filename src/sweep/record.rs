@@ -12,7 +12,7 @@ use super::spec::{Point, Sweep};
 use crate::arch::Arch;
 use crate::array::Fidelity;
 use crate::sim::StallReason;
-use crate::training::RunReport;
+use crate::runner::RunReport;
 use crate::workload::Workload;
 
 /// Version of the point-file layout; bumped when a field changes meaning or disappears.

@@ -16,7 +16,7 @@ use super::record::{csv, PointRecord};
 use super::shard::Shard;
 use super::spec::{Point, Sweep};
 use crate::report::write_atomic;
-use crate::training::run_training;
+use crate::runner::run_iterations;
 
 /// Where and how much of a sweep to run.
 #[derive(Debug, Clone)]
@@ -209,7 +209,7 @@ pub fn run_plan(
 /// written, so a fresh record and one read from disk later are identical.
 fn run_point(sweep: &Sweep, p: &Point, dir: &Path) -> Result<PointRecord, String> {
     let (arch, wl) = sweep.configure(p);
-    let report = run_training(&arch, &wl, &sweep.options, &|| {}).map_err(|e| e.to_string())?;
+    let report = run_iterations(&arch, &wl, &sweep.options, &|| {}).map_err(|e| e.to_string())?;
     let json = PointRecord::new(sweep, p, &arch, &wl, &report).to_json();
     let path = dir.join(p.file_name());
     write_atomic(&path, json.as_bytes()).map_err(|e| e.to_string())?;

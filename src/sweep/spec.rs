@@ -12,7 +12,7 @@ use super::schema::{ron_options, AxisFile, FidelityFile, SweepFile};
 use crate::arch::{default_arch, load_arch, Arch};
 use crate::array::Fidelity;
 use crate::ronpos::Locator;
-use crate::training::RunOptions;
+use crate::runner::RunOptions;
 use crate::workload::{default_workload, load_workload, DataSource, PrecisionPolicy, Workload};
 
 /// Most points one sweep may have.

@@ -1,4 +1,5 @@
-//! Training iterations of a workload on an accelerator: lowers every layer to its GEMMs,
+//! The iteration runner of `fastbfp run`: iterations of a workload on synthetic (or recorded)
+//! operand values, not a training loop (that is [`crate::train`]). Lowers every layer to its GEMMs,
 //! simulates each on the arch (in parallel; each GEMM is an independent simulation and the
 //! run executes them back to back), prices them, measures their numerical quality, and sums
 //! it all up. Writes nothing: `report` turns the result into files.
@@ -212,7 +213,7 @@ fn sampled_quality(
 
 /// Runs `options.iterations` training iterations of `wl` on `arch`. `progress` is called once
 /// per finished GEMM (from worker threads).
-pub fn run_training(
+pub fn run_iterations(
     arch: &Arch,
     wl: &Workload,
     options: &RunOptions,
