@@ -6,6 +6,7 @@
 
 mod convert;
 mod format;
+mod improvement;
 pub mod lfsr;
 mod packed;
 mod round;
@@ -13,6 +14,7 @@ pub mod softfloat;
 
 pub use convert::{convert, BfpMatrix, ConvertFlags, ConvertJob, GroupAxis};
 pub use format::{BfpError, BfpFormat, ConvertSpec, ExpBase, LfsrParams, Rounding};
+pub use improvement::{relative_improvement, Improvement};
 pub use lfsr::{job_seed, lane_seed, Lfsr16, NoiseBank};
 pub(crate) use packed::hex_of;
 pub use packed::{PackedGroup, PackedTensor};

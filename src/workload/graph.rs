@@ -65,7 +65,7 @@ pub(crate) fn build(
             d.inputs.iter().map(|n| if n == INPUT { input } else { shapes.get(n.as_str()).copied() }).collect();
         let (op, output) = infer(i, d, &input_shapes, rep)?;
         let input_grads: Vec<bool> = d.inputs.iter().map(|n| n != INPUT && grads[n.as_str()]).collect();
-        let trainable = matches!(op, Op::Conv2d(_) | Op::Linear(_));
+        let trainable = matches!(op, Op::Conv2d(_) | Op::Linear(_) | Op::BatchNorm);
         grads.insert(&d.name, trainable || input_grads.iter().any(|&g| g));
         shapes.insert(&d.name, output);
         layers.push(Layer {
@@ -326,8 +326,12 @@ fn infer(i: usize, d: &LayerDraft, inputs: &[Option<Shape>], rep: &Reporter<'_>)
             }
             (d.op, first)
         }
-        Op::Relu | Op::Gelu | Op::Softmax | Op::LayerNorm => match inputs[0] {
+        Op::Relu | Op::Gelu | Op::Softmax | Op::LayerNorm | Op::BatchNorm => match inputs[0] {
             Some(s) => (d.op, s),
+            None => return Err(need_shape(0)),
+        },
+        Op::Flatten => match inputs[0] {
+            Some(s) => (d.op, Shape::Tokens { tokens: 1, features: s.elements() as usize }),
             None => return Err(need_shape(0)),
         },
     };

@@ -114,6 +114,7 @@ impl Workload {
             let forward = self.passes.contains(&Pass::Forward);
             let (fr, fw, br, bw) = match l.op {
                 Op::Add => (l.inputs.len() as u64 * e, e, e, grads * e),
+                Op::Flatten => (0, 0, 0, 0),
                 Op::Pool(_) => {
                     let i = l.input_shapes[0].map_or(0, |s| s.elements()) * batch;
                     (i, e, e, i)

@@ -10,8 +10,8 @@
 //! | `lower.rs` | layer -> GEMMs (conv by im2col), data moves, MAC counts, operand queries |
 //! | `precision.rs` | [`PrecisionPolicy`]: fixed, per layer, schedule over iterations |
 //! | `data.rs` | operand values: seeded synthetic normals or `.npy` files |
+//! | `training.rs` | the optional `training` section (`fastbfp train`): data, optimizer, schedule, policy |
 //! | `error.rs` | [`WorkloadError`]: `file:line:col: field: what; allowed ...` |
-//! | `locate.rs` | field paths <-> line/column in the RON text |
 //!
 //! The schema, every field's range and the lowering rules are documented in
 //! `docs/workloads.md`; the bundled workloads live in `traces/`. The default workload
@@ -24,6 +24,7 @@ mod lower;
 mod model;
 mod precision;
 mod schema;
+mod training;
 mod validate;
 
 use std::path::Path;
@@ -34,6 +35,10 @@ pub use graph::INPUT;
 pub use lower::gemm_dims;
 pub use model::{Conv2d, DataMove, Layer, Linear, LoweredGemm, Matmul, Op, Pool, PoolKind, Shape, Workload};
 pub use precision::{LayerPrecision, PrecisionPolicy, ScheduleStep, SCHEDULE_DEFAULT_ROUNDING};
+pub use training::{
+    FastParams, Init, Loss, LrSchedule, Sgd, TrainPolicy, TrainingConfig, FAST_DEFAULT_ALPHA, FAST_DEFAULT_BETA,
+    POLICY_NAMES,
+};
 
 use error::Reporter;
 
@@ -65,6 +70,7 @@ pub fn parse_workload(text: &str, origin: &Path) -> Result<Workload, WorkloadErr
         input: parts.input,
         precision: parts.policy,
         data: parts.data,
+        training: parts.training,
         origin: origin.to_path_buf(),
     };
     if let DataSource::Npy { dir } = &workload.data {

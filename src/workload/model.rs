@@ -31,6 +31,8 @@ pub struct Workload {
     pub precision: PrecisionPolicy,
     /// Where [`Workload::operands`] takes values from.
     pub data: DataSource,
+    /// How `fastbfp train` trains the network (the file's `training` section), if given.
+    pub training: Option<super::training::TrainingConfig>,
     /// The file this was read from (or the name of the compiled-in text).
     pub origin: PathBuf,
 }
@@ -118,6 +120,11 @@ pub enum Op {
     Softmax,
     /// Layer normalisation (zero MACs).
     LayerNorm,
+    /// Batch normalisation over the batch (and, for images, the pixels) per channel or
+    /// feature, with a learnable scale and shift (zero MACs; `fastbfp train` trains it).
+    BatchNorm,
+    /// Flattens each sample to one token of all its elements (zero MACs, no data moved).
+    Flatten,
 }
 
 impl Op {
@@ -133,6 +140,8 @@ impl Op {
             Op::Gelu => "gelu",
             Op::Softmax => "softmax",
             Op::LayerNorm => "layer_norm",
+            Op::BatchNorm => "batch_norm",
+            Op::Flatten => "flatten",
         }
     }
 
@@ -159,6 +168,8 @@ pub struct Conv2d {
     pub input_hw: (usize, usize),
     /// Channel groups (1 = dense; `in_channels` = depthwise).
     pub groups: usize,
+    /// A learnable per-output-channel bias added after the GEMM (element-wise, zero MACs).
+    pub bias: bool,
 }
 
 impl Conv2d {
@@ -179,6 +190,8 @@ pub struct Linear {
     pub out_features: usize,
     /// Tokens per sample it is applied to (1 for an image or plain vector input).
     pub tokens: usize,
+    /// A learnable per-output-feature bias added after the GEMM (element-wise, zero MACs).
+    pub bias: bool,
 }
 
 /// `O = L R` per sample and head: `L` is `rows x inner`, `R` is `inner x cols`.

@@ -27,6 +27,8 @@ pub(crate) struct WorkloadFile {
     #[serde(default)]
     pub input: Option<InputFile>,
     pub layers: Vec<LayerFile>,
+    #[serde(default)]
+    pub training: Option<super::training::TrainingFile>,
 }
 
 fn one() -> i64 {
@@ -142,12 +144,16 @@ pub(crate) enum OpFile {
         input_hw: (i64, i64),
         #[serde(default = "one")]
         groups: i64,
+        #[serde(default)]
+        bias: bool,
     },
     Linear {
         in_features: i64,
         out_features: i64,
         #[serde(default)]
         tokens: Option<i64>,
+        #[serde(default)]
+        bias: bool,
     },
     Matmul {
         #[serde(default = "one")]
@@ -171,6 +177,8 @@ pub(crate) enum OpFile {
     Gelu,
     Softmax,
     LayerNorm,
+    BatchNorm,
+    Flatten,
 }
 
 /// RON options for workload files: `Some(x)` may be written as plain `x`.

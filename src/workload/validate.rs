@@ -70,6 +70,9 @@ pub(crate) fn allowed(path: &str) -> Option<String> {
     if let Some(&(_, _, _, text)) = LIMITS.iter().find(|l| l.0 == g) {
         return Some(text.to_string());
     }
+    if let Some(text) = super::training::allowed(&g) {
+        return Some(text.to_string());
+    }
     let text = match g.as_str() {
         "name" | "layers[].name" => "a non-empty string",
         "passes" => "a non-empty list of forward, backward_data, backward_weight",
@@ -78,7 +81,8 @@ pub(crate) fn allowed(path: &str) -> Option<String> {
         "data.seed" => "0..=18446744073709551615",
         "data.dir" => "a folder, relative to the workload file, holding <layer>.<operand>.npy files",
         "input" => "image(channels: C, hw: (H, W)) or tokens(tokens: T, features: F)",
-        "layers[].op" => "conv2d(...), linear(...), matmul(...), pool(...), add, relu, gelu, softmax, layer_norm",
+        "layers[].op" => "conv2d(...), linear(...), matmul(...), pool(...), add, relu, gelu, softmax, layer_norm, batch_norm, flatten",
+        "layers[].op.bias" => "true, false",
         "layers[].op.kind" => "max, avg",
         "layers[].op.right_transposed" => "true, false",
         "layers[].inputs" => "a list of layer names or `input` (default: the previous layer)",
@@ -98,6 +102,7 @@ pub(crate) struct Parts {
     pub data: DataSource,
     pub input: Option<Shape>,
     pub layers: Vec<LayerDraft>,
+    pub training: Option<super::training::TrainingConfig>,
 }
 
 /// One layer, checked on its own (its connections are checked by [`super::graph`]).
@@ -142,7 +147,7 @@ impl Checker<'_, '_> {
     fn op(&self, path: &str, op: &OpFile) -> Result<(Op, Option<usize>), WorkloadError> {
         let f = |field: &str| format!("{path}.{field}");
         Ok(match *op {
-            OpFile::Conv2d { in_channels, out_channels, kernel, stride, padding, input_hw, groups } => {
+            OpFile::Conv2d { in_channels, out_channels, kernel, stride, padding, input_hw, groups, bias } => {
                 let conv = Conv2d {
                     in_channels: self.int(&f("in_channels"), in_channels)?,
                     out_channels: self.int(&f("out_channels"), out_channels)?,
@@ -151,6 +156,7 @@ impl Checker<'_, '_> {
                     padding: self.pair(&f("padding"), padding)?,
                     input_hw: self.pair(&f("input_hw"), input_hw)?,
                     groups: self.int(&f("groups"), groups)?,
+                    bias,
                 };
                 if !conv.in_channels.is_multiple_of(conv.groups) || !conv.out_channels.is_multiple_of(conv.groups) {
                     let msg = format!(
@@ -166,11 +172,11 @@ impl Checker<'_, '_> {
                 self.window(&f("kernel"), conv.kernel, conv.input_hw, conv.padding)?;
                 (Op::Conv2d(conv), None)
             }
-            OpFile::Linear { in_features, out_features, tokens } => {
+            OpFile::Linear { in_features, out_features, tokens, bias } => {
                 let tokens = tokens.map(|t| self.int(&f("tokens"), t)).transpose()?;
                 let in_features = self.int(&f("in_features"), in_features)?;
                 let out_features = self.int(&f("out_features"), out_features)?;
-                (Op::Linear(Linear { in_features, out_features, tokens: tokens.unwrap_or(1) }), tokens)
+                (Op::Linear(Linear { in_features, out_features, tokens: tokens.unwrap_or(1), bias }), tokens)
             }
             OpFile::Matmul { heads, rows, inner, cols, right_transposed } => {
                 let m = Matmul {
@@ -200,6 +206,8 @@ impl Checker<'_, '_> {
             OpFile::Gelu => (Op::Gelu, None),
             OpFile::Softmax => (Op::Softmax, None),
             OpFile::LayerNorm => (Op::LayerNorm, None),
+            OpFile::BatchNorm => (Op::BatchNorm, None),
+            OpFile::Flatten => (Op::Flatten, None),
         })
     }
 
@@ -275,7 +283,8 @@ pub(crate) fn validate(file: &WorkloadFile, rep: &Reporter<'_>) -> Result<Parts,
         }
         DataFile::Npy { dir } => DataSource::Npy { dir: dir.clone() },
     };
-    Ok(Parts { name: file.name.clone(), batch, iterations, passes, policy, data, input, layers })
+    let training = file.training.as_ref().map(|t| super::training::validate(t, rep)).transpose()?;
+    Ok(Parts { name: file.name.clone(), batch, iterations, passes, policy, data, input, layers, training })
 }
 
 fn passes(file: &WorkloadFile, rep: &Reporter<'_>) -> Result<Vec<Pass>, WorkloadError> {

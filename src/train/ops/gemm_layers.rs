@@ -1,0 +1,263 @@
+//! The GEMM-bearing layers: conv2d lowered by im2col (DESIGN §6: `W[N,K]` with
+//! `N` = out_channels and `K` = in_channels x kh x kw, `A[K,B]` with `B` = batch x out_h x
+//! out_w) and linear (`K` = in_features, `B` = batch x tokens), each with its three GEMMs and an
+//! optional bias. im2col row `k = (c * kh + dy) * kw + dx`, column `(n * out_h + oy) * out_w + ox`.
+
+use rayon::prelude::*;
+
+use super::{transpose, GemmSite, Matmul, Scalar};
+use crate::gemm::Pass;
+
+/// The sizes of one conv2d over a batch.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ConvGeom {
+    /// Samples.
+    pub batch: usize,
+    /// Input channels.
+    pub cin: usize,
+    /// Input height and width.
+    pub hw: (usize, usize),
+    /// Output channels.
+    pub cout: usize,
+    /// Kernel height and width.
+    pub kernel: (usize, usize),
+    /// Stride.
+    pub stride: (usize, usize),
+    /// Zero padding on each side.
+    pub padding: (usize, usize),
+}
+
+impl ConvGeom {
+    /// Output height and width.
+    pub fn out_hw(&self) -> (usize, usize) {
+        let o = |i: usize, p: usize, k: usize, s: usize| (i + 2 * p - k) / s + 1;
+        (
+            o(self.hw.0, self.padding.0, self.kernel.0, self.stride.0),
+            o(self.hw.1, self.padding.1, self.kernel.1, self.stride.1),
+        )
+    }
+    /// The reduction `K`.
+    pub fn k(&self) -> usize {
+        self.cin * self.kernel.0 * self.kernel.1
+    }
+    /// The GEMM's `B`: batch x output pixels.
+    pub fn b(&self) -> usize {
+        let (oh, ow) = self.out_hw();
+        self.batch * oh * ow
+    }
+}
+
+/// The im2col matrix `A[K, B]` of an image batch `x[batch, cin, h, w]`.
+pub fn im2col<T: Scalar>(x: &[T], g: &ConvGeom) -> Vec<T> {
+    let (oh, ow) = g.out_hw();
+    let (h, w) = g.hw;
+    let (kh, kw) = g.kernel;
+    let b = g.b();
+    let mut a = vec![T::zero(); g.k() * b];
+    a.par_chunks_mut(b.max(1)).enumerate().for_each(|(k, row)| {
+        let (c, dy, dx) = (k / (kh * kw), (k / kw) % kh, k % kw);
+        for n in 0..g.batch {
+            let plane = &x[(n * g.cin + c) * h * w..][..h * w];
+            for oy in 0..oh {
+                let iy = (oy * g.stride.0 + dy) as isize - g.padding.0 as isize;
+                let out = &mut row[(n * oh + oy) * ow..][..ow];
+                if iy < 0 || iy >= h as isize {
+                    continue; // zero padding (the row was zeroed)
+                }
+                let src = &plane[iy as usize * w..][..w];
+                for (ox, o) in out.iter_mut().enumerate() {
+                    let ix = (ox * g.stride.1 + dx) as isize - g.padding.1 as isize;
+                    if ix >= 0 && ix < w as isize {
+                        *o = src[ix as usize];
+                    }
+                }
+            }
+        }
+    });
+    a
+}
+
+/// Accumulates `dA[K, B]` back onto the image gradient `dx[batch, cin, h, w]` (the adjoint of
+/// [`im2col`]). Each input element receives its terms in increasing `k`, then `n, oy, ox`.
+fn col2im<T: Scalar>(da: &[T], g: &ConvGeom) -> Vec<T> {
+    let (oh, ow) = g.out_hw();
+    let (h, w) = g.hw;
+    let (kh, kw) = g.kernel;
+    let b = g.b();
+    let mut dx = vec![T::zero(); g.batch * g.cin * h * w];
+    // Split by (n, c) planes: every term of a plane comes from that plane's own rows of dA.
+    dx.par_chunks_mut((h * w).max(1)).enumerate().for_each(|(nc, plane)| {
+        let (n, c) = (nc / g.cin, nc % g.cin);
+        for dy in 0..kh {
+            for dxk in 0..kw {
+                let k = (c * kh + dy) * kw + dxk;
+                let row = &da[k * b..][..b];
+                for oy in 0..oh {
+                    let iy = (oy * g.stride.0 + dy) as isize - g.padding.0 as isize;
+                    if iy < 0 || iy >= h as isize {
+                        continue;
+                    }
+                    let src = &row[(n * oh + oy) * ow..][..ow];
+                    let dst = &mut plane[iy as usize * w..][..w];
+                    for (ox, &v) in src.iter().enumerate() {
+                        let ix = (ox * g.stride.1 + dxk) as isize - g.padding.1 as isize;
+                        if ix >= 0 && ix < w as isize {
+                            dst[ix as usize] = dst[ix as usize] + v;
+                        }
+                    }
+                }
+            }
+        }
+    });
+    dx
+}
+
+/// Gradients of a GEMM-bearing layer.
+#[derive(Debug, Clone, PartialEq)]
+pub struct LayerGrads<T> {
+    /// Gradient of the input (`None` when nobody needs it).
+    pub dx: Option<Vec<T>>,
+    /// Gradient of `W[N, K]`.
+    pub dw: Vec<T>,
+    /// Gradient of the bias.
+    pub db: Option<Vec<T>>,
+}
+
+/// `[cout, B]` (GEMM layout) <-> `[batch, cout, pixels]` (image layout).
+fn gemm_to_image<T: Scalar>(o: &[T], batch: usize, cout: usize, pixels: usize, bias: Option<&[T]>) -> Vec<T> {
+    let mut out = vec![T::zero(); batch * cout * pixels];
+    out.par_chunks_mut(pixels.max(1)).enumerate().for_each(|(nc, dst)| {
+        let (n, c) = (nc / cout, nc % cout);
+        let src = &o[c * batch * pixels + n * pixels..][..pixels];
+        let b = bias.map_or(T::zero(), |b| b[c]);
+        for (d, &s) in dst.iter_mut().zip(src) {
+            *d = if bias.is_some() { s + b } else { s };
+        }
+    });
+    out
+}
+
+fn image_to_gemm<T: Scalar>(d: &[T], batch: usize, cout: usize, pixels: usize) -> Vec<T> {
+    let mut out = vec![T::zero(); batch * cout * pixels];
+    out.par_chunks_mut((batch * pixels).max(1)).enumerate().for_each(|(c, row)| {
+        for n in 0..batch {
+            row[n * pixels..][..pixels].copy_from_slice(&d[(n * cout + c) * pixels..][..pixels]);
+        }
+    });
+    out
+}
+
+/// Bias gradient of an image layer: per channel, the sum over samples then pixels, in order.
+fn bias_grad_image<T: Scalar>(dout: &[T], batch: usize, cout: usize, pixels: usize) -> Vec<T> {
+    (0..cout)
+        .into_par_iter()
+        .map(|c| {
+            let mut acc = T::zero();
+            for n in 0..batch {
+                for &v in &dout[(n * cout + c) * pixels..][..pixels] {
+                    acc = acc + v;
+                }
+            }
+            acc
+        })
+        .collect()
+}
+
+/// Forward of a conv2d: `x[batch, cin, h, w]` -> `[batch, cout, out_h, out_w]`.
+pub fn conv2d_forward<T: Scalar, M: Matmul<T>>(
+    mm: &mut M,
+    layer: usize,
+    x: &[T],
+    w: &[T],
+    bias: Option<&[T]>,
+    g: &ConvGeom,
+) -> Result<Vec<T>, M::Error> {
+    let a = im2col(x, g);
+    let (k, b) = (g.k(), g.b());
+    let o = mm.matmul(GemmSite { layer, pass: Pass::Forward }, w, (g.cout, k), &a, (k, b))?;
+    let (oh, ow) = g.out_hw();
+    Ok(gemm_to_image(&o, g.batch, g.cout, oh * ow, bias))
+}
+
+/// Backward of a conv2d: backward-data (when `need_dx`) then backward-weight, as the
+/// accelerator runs them.
+pub fn conv2d_backward<T: Scalar, M: Matmul<T>>(
+    mm: &mut M,
+    layer: usize,
+    x: &[T],
+    w: &[T],
+    has_bias: bool,
+    dout: &[T],
+    g: &ConvGeom,
+    need_dx: bool,
+) -> Result<LayerGrads<T>, M::Error> {
+    let (k, b) = (g.k(), g.b());
+    let (oh, ow) = g.out_hw();
+    let d_o = image_to_gemm(dout, g.batch, g.cout, oh * ow);
+    let dx = if need_dx {
+        let da = mm.matmul(GemmSite { layer, pass: Pass::BackwardData }, w, (g.cout, k), &d_o, (g.cout, b))?;
+        Some(col2im(&da, g))
+    } else {
+        None
+    };
+    let a = im2col(x, g);
+    let dw = mm.matmul(GemmSite { layer, pass: Pass::BackwardWeight }, &d_o, (g.cout, b), &a, (k, b))?;
+    let db = has_bias.then(|| bias_grad_image(dout, g.batch, g.cout, oh * ow));
+    Ok(LayerGrads { dx, dw, db })
+}
+
+/// Forward of a linear layer: `x[rows, inf]` -> `[rows, outf]` (`rows` = batch x tokens).
+pub fn linear_forward<T: Scalar, M: Matmul<T>>(
+    mm: &mut M,
+    layer: usize,
+    x: &[T],
+    rows: usize,
+    w: &[T],
+    (outf, inf): (usize, usize),
+    bias: Option<&[T]>,
+) -> Result<Vec<T>, M::Error> {
+    let a = transpose(x, rows, inf);
+    let o = mm.matmul(GemmSite { layer, pass: Pass::Forward }, w, (outf, inf), &a, (inf, rows))?;
+    let mut out = transpose(&o, outf, rows);
+    if let Some(b) = bias {
+        out.par_chunks_mut(outf.max(1)).for_each(|r| r.iter_mut().zip(b).for_each(|(v, &bb)| *v = *v + bb));
+    }
+    Ok(out)
+}
+
+/// Backward of a linear layer: backward-data (when `need_dx`) then backward-weight.
+#[allow(clippy::too_many_arguments)]
+pub fn linear_backward<T: Scalar, M: Matmul<T>>(
+    mm: &mut M,
+    layer: usize,
+    x: &[T],
+    rows: usize,
+    w: &[T],
+    (outf, inf): (usize, usize),
+    has_bias: bool,
+    dout: &[T],
+    need_dx: bool,
+) -> Result<LayerGrads<T>, M::Error> {
+    let d_o = transpose(dout, rows, outf);
+    let dx = if need_dx {
+        let da = mm.matmul(GemmSite { layer, pass: Pass::BackwardData }, w, (outf, inf), &d_o, (outf, rows))?;
+        Some(transpose(&da, inf, rows))
+    } else {
+        None
+    };
+    let a = transpose(x, rows, inf);
+    let dw = mm.matmul(GemmSite { layer, pass: Pass::BackwardWeight }, &d_o, (outf, rows), &a, (inf, rows))?;
+    let db = has_bias.then(|| {
+        (0..outf)
+            .into_par_iter()
+            .map(|o| {
+                let mut acc = T::zero();
+                for r in 0..rows {
+                    acc = acc + dout[r * outf + o];
+                }
+                acc
+            })
+            .collect()
+    });
+    Ok(LayerGrads { dx, dw, db })
+}
