@@ -17,6 +17,7 @@ mod png;
 mod scatter;
 mod text;
 mod timeline;
+mod training;
 
 use std::sync::OnceLock;
 
@@ -29,6 +30,7 @@ pub use heatmap::cell_heatmap;
 pub use png::{encode_png_rgb, PNG_SIGNATURE};
 pub use scatter::{pareto, precision_over_iterations, PrecisionPoint};
 pub use timeline::{fold_timeline, SpanKind, TimelineSpan, MAX_LANES};
+pub use training::{accuracy_vs_time, energy_per_epoch, loss_curves, precision_heatmap, Series};
 
 use text::Pen;
 
