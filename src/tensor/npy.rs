@@ -1,4 +1,5 @@
-//! Strict `.npy` (NumPy array file) reader for float32/float64 and writer for float32.
+//! Strict `.npy` (NumPy array file) reader for float32/float64, integer and bool arrays (converted
+//! to binary32 exactly, or refused), and writer for float32.
 
 use super::Tensor;
 use std::io::Read;
@@ -17,6 +18,8 @@ pub struct NpyLoad {
     pub tensor: Tensor,
     /// The file held float64 values, rounded here to binary32 (round-to-nearest-even).
     pub converted_from_f64: bool,
+    /// The file held integer or bool values, converted here to binary32 exactly.
+    pub converted_from_int: bool,
     /// The file stored the array in column-major (Fortran) order; it has been transposed.
     pub fortran_order: bool,
     /// The first float64 element (row-major index, value) that is finite but beyond binary32's
@@ -83,9 +86,34 @@ pub enum NpyError {
     /// A header key other than `descr`, `fortran_order` and `shape`.
     #[error("malformed .npy header: unknown key '{0}'")]
     UnknownKey(String),
-    /// A dtype other than float32/float64 with an explicit byte order (text as in the header).
-    #[error("unsupported dtype {0}: only float32 and float64 ('<f4' '>f4' '<f8' '>f8') are accepted")]
+    /// A dtype other than float32/float64, a signed or unsigned integer of 1, 2, 4 or 8 bytes,
+    /// or bool, each with a byte order that applies to it (text as in the header).
+    #[error(
+        "unsupported dtype {0}: accepted are float32/float64 ('<f4' '<f8'), \
+         integers ('|i1' '|u1' '<i2' '<u2' '<i4' '<u4' '<i8' '<u8') and bool ('|b1'), '>' for big-endian"
+    )]
     UnsupportedDtype(String),
+    /// An integer element that binary32 cannot hold exactly (row-major index).
+    #[error(
+        "element {index} is {value} in a {dtype} array: \
+         binary32 cannot hold it exactly (integers are exact up to 2^24 = 16777216)"
+    )]
+    InexactInt {
+        /// Row-major index of the first such element in file order.
+        index: usize,
+        /// Its value.
+        value: i128,
+        /// The dtype text as in the header.
+        dtype: String,
+    },
+    /// A bool element whose byte is neither 0 nor 1 (row-major index).
+    #[error("element {index} of a bool array is byte 0x{byte:02x}, expected 0 or 1")]
+    BadBool {
+        /// Row-major index of the first such element in file order.
+        index: usize,
+        /// Its byte.
+        byte: u8,
+    },
     /// A 0-d array.
     #[error("scalar .npy (shape ()), expected an array")]
     Scalar,
@@ -297,9 +325,11 @@ fn parse_header(header: &[u8]) -> Result<(Value, bool, Value), NpyError> {
 
 /// Decodes a `.npy` image held in memory.
 ///
-/// Accepts float32 and float64 (either byte order), C or Fortran order, format versions 1.0–3.0;
-/// float64 values are rounded to binary32. Refuses 0-d and empty arrays, and arrays of more than
-/// `max_elements` elements (before allocating). Never panics.
+/// Accepts float32 and float64 (either byte order); signed and unsigned integers of 1, 2, 4 and
+/// 8 bytes (either byte order) and bool, converted to binary32 exactly (an integer binary32 cannot
+/// hold exactly, and a bool byte other than 0 or 1, is refused, naming its row-major index); C or
+/// Fortran order; format versions 1.0–3.0. float64 values are rounded to binary32. Refuses 0-d and
+/// empty arrays, and arrays of more than `max_elements` elements (before allocating). Never panics.
 pub fn decode_npy(bytes: &[u8], max_elements: usize) -> Result<NpyLoad, NpyError> {
     let truncated = |expected| NpyError::TruncatedHeader { expected, present: bytes.len() };
     let n = bytes.len().min(MAGIC.len());
@@ -321,13 +351,14 @@ pub fn decode_npy(bytes: &[u8], max_elements: usize) -> Result<NpyLoad, NpyError
     let header = bytes.get(8 + len_size..data_start).ok_or_else(|| truncated(data_start))?;
     let (descr, fortran_order, shape) = parse_header(header)?;
 
-    let (big_endian, item_size) = match &descr.kind {
-        Kind::Str(d) => match d.as_bytes() {
-            [order @ (b'<' | b'>' | b'='), b'f', size @ (b'4' | b'8')] => (*order == b'>', usize::from(size - b'0')),
-            _ => return Err(NpyError::UnsupportedDtype(descr.text)),
-        },
-        _ => return Err(NpyError::UnsupportedDtype(descr.text)),
+    let dtype = match &descr.kind {
+        Kind::Str(d) => Dtype::parse(d),
+        _ => None,
     };
+    let Some(dtype) = dtype else {
+        return Err(NpyError::UnsupportedDtype(descr.text));
+    };
+    let item_size = dtype.item_size();
 
     let text = shape.text;
     let dims: Option<Vec<&str>> = match &shape.kind {
@@ -364,44 +395,112 @@ pub fn decode_npy(bytes: &[u8], max_elements: usize) -> Result<NpyLoad, NpyError
         return Err(NpyError::TrailingBytes { expected, present });
     }
 
+    let c_index = |at: usize| if fortran_order { fortran_to_c_index(&dims, at) } else { at };
     let mut f64_overflow: Option<(usize, f64)> = None;
-    let data: Vec<f32> = bytes[data_start..]
-        .chunks_exact(item_size)
-        .enumerate()
-        .map(|(at, c)| {
-            let w = if big_endian {
-                c.iter().fold(0, |w, &b| w << 8 | u64::from(b))
-            } else {
-                c.iter().rev().fold(0, |w, &b| w << 8 | u64::from(b))
-            };
-            if item_size == 4 {
-                f32::from_bits(w as u32)
-            } else {
+    let mut data = Vec::with_capacity(count);
+    for (at, c) in bytes[data_start..].chunks_exact(item_size).enumerate() {
+        let w = if dtype.big_endian {
+            c.iter().fold(0, |w, &b| w << 8 | u64::from(b))
+        } else {
+            c.iter().rev().fold(0, |w, &b| w << 8 | u64::from(b))
+        };
+        let x = match dtype.kind {
+            DtypeKind::Float if item_size == 4 => f32::from_bits(w as u32),
+            DtypeKind::Float => {
                 let v = f64::from_bits(w);
                 let x = v as f32;
                 if v.is_finite() && x.is_infinite() && f64_overflow.is_none() {
-                    f64_overflow = Some((at, v));
+                    f64_overflow = Some((c_index(at), v));
                 }
                 x
             }
-        })
-        .collect();
-    if let (Some((at, v)), true) = (f64_overflow, fortran_order) {
-        // File order is column-major: turn the file position into the row-major index.
-        let (mut rest, mut idx) = (at, 0usize);
-        let mut strides_c = vec![1usize; dims.len()];
-        for k in (0..dims.len().saturating_sub(1)).rev() {
-            strides_c[k] = strides_c[k + 1] * dims[k + 1];
-        }
-        for (k, &d) in dims.iter().enumerate() {
-            let i_k = rest % d;
-            rest /= d;
-            idx += i_k * strides_c[k];
-        }
-        f64_overflow = Some((idx, v));
+            DtypeKind::Bool if w > 1 => return Err(NpyError::BadBool { index: c_index(at), byte: w as u8 }),
+            DtypeKind::Bool => w as f32,
+            DtypeKind::Signed | DtypeKind::Unsigned => {
+                let unused = 64 - 8 * item_size as u32;
+                let value = if dtype.kind == DtypeKind::Signed {
+                    i128::from(((w << unused) as i64) >> unused)
+                } else {
+                    i128::from(w)
+                };
+                let x = value as f32;
+                // Casting back is exact for every binary32 integer (all below 2^64 in magnitude).
+                if x as i128 != value {
+                    return Err(NpyError::InexactInt { index: c_index(at), value, dtype: descr.text });
+                }
+                x
+            }
+        };
+        data.push(x);
     }
     let data = if fortran_order { fortran_to_c(&dims, &data) } else { data };
-    Ok(NpyLoad { tensor: Tensor::new(dims, data), converted_from_f64: item_size == 8, fortran_order, f64_overflow })
+    let (converted_from_f64, converted_from_int) =
+        (dtype.kind == DtypeKind::Float && item_size == 8, dtype.kind != DtypeKind::Float);
+    Ok(NpyLoad { tensor: Tensor::new(dims, data), converted_from_f64, converted_from_int, fortran_order, f64_overflow })
+}
+
+/// Row-major (C) index of the element at position `at` of a column-major (Fortran) file.
+fn fortran_to_c_index(dims: &[usize], at: usize) -> usize {
+    let (mut rest, mut idx, mut stride) = (at, 0usize, 1usize);
+    let mut strides_c = vec![1usize; dims.len()];
+    for k in (0..dims.len()).rev() {
+        strides_c[k] = stride;
+        stride = stride.saturating_mul(dims[k]);
+    }
+    for (&d, &s) in dims.iter().zip(&strides_c) {
+        idx += rest % d * s;
+        rest /= d;
+    }
+    idx
+}
+
+/// What a header's `descr` names.
+#[derive(Debug, Clone, Copy, PartialEq)]
+enum DtypeKind {
+    Float,
+    Signed,
+    Unsigned,
+    Bool,
+}
+
+/// An accepted element type: kind, width and byte order.
+#[derive(Debug, Clone, Copy)]
+struct Dtype {
+    kind: DtypeKind,
+    /// Bytes per element, as a digit of the descr: 1, 2, 4 or 8.
+    size: u8,
+    big_endian: bool,
+}
+
+impl Dtype {
+    /// Parses `descr` text: `<f4 >f4 <f8 >f8`, `|i1 |u1 |b1`, `<i2 <u2 <i4 <u4 <i8 <u8` and their
+    /// `>` forms (`=` is little-endian, as numpy writes on the machines it runs on). One-byte
+    /// types also take `<`, `>` or `=`; wider ones refuse `|` (no byte order).
+    fn parse(descr: &str) -> Option<Self> {
+        let &[order, kind, size] = descr.as_bytes() else { return None };
+        let kind = match kind {
+            b'f' => DtypeKind::Float,
+            b'i' => DtypeKind::Signed,
+            b'u' => DtypeKind::Unsigned,
+            b'b' => DtypeKind::Bool,
+            _ => return None,
+        };
+        let size_ok = match kind {
+            DtypeKind::Float => matches!(size, b'4' | b'8'),
+            DtypeKind::Bool => size == b'1',
+            DtypeKind::Signed | DtypeKind::Unsigned => matches!(size, b'1' | b'2' | b'4' | b'8'),
+        };
+        let order_ok = match order {
+            b'<' | b'>' | b'=' => true,
+            b'|' => size == b'1',
+            _ => false,
+        };
+        (size_ok && order_ok).then_some(Dtype { kind, size: size - b'0', big_endian: order == b'>' })
+    }
+
+    fn item_size(self) -> usize {
+        usize::from(self.size)
+    }
 }
 
 /// Reorders column-major `src` of the given (non-empty, zero-free) shape into row-major order.

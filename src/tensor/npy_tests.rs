@@ -50,7 +50,7 @@ fn round_trip_is_bit_exact() {
         let got = load(&bytes);
         assert_eq!(got.tensor.shape, shape);
         assert_eq!(bits(&got.tensor.data), bits(&data[..n]), "shape {shape:?}");
-        assert!(!got.converted_from_f64 && !got.fortran_order);
+        assert!(!got.converted_from_f64 && !got.converted_from_int && !got.fortran_order);
     }
 }
 
@@ -106,6 +106,84 @@ fn big_endian_native_and_f8() {
     assert_eq!(bits(&load(&v1(">f8", "True", "(5, 1)", &be)).tensor.data), want);
 }
 
+/// Encodes integers as `size`-byte words, little- or big-endian (two's complement).
+fn words(v: &[i128], size: usize, big_endian: bool) -> Vec<u8> {
+    v.iter()
+        .flat_map(|&x| {
+            let le = (x as u64).to_le_bytes();
+            let mut w = le[..size].to_vec();
+            if big_endian {
+                w.reverse();
+            }
+            w
+        })
+        .collect()
+}
+
+#[test]
+fn integer_dtypes_convert_exactly() {
+    let limit = 1i128 << 24;
+    let cases: [(&str, usize, Vec<i128>); 8] = [
+        ("i1", 1, vec![-128, -1, 0, 1, 127]),
+        ("u1", 1, vec![0, 1, 128, 255, 7]),
+        ("i2", 2, vec![-32768, -300, 0, 300, 32767]),
+        ("u2", 2, vec![0, 1, 256, 40000, 65535]),
+        ("i4", 4, vec![-limit, -70000, 0, 70000, limit]),
+        ("u4", 4, vec![0, 1, 65536, limit - 1, limit]),
+        ("i8", 8, vec![-limit, -5, 0, 5, limit]),
+        ("u8", 8, vec![0, 1, 2, 1 << 20, limit]),
+    ];
+    for (kind, size, vals) in cases {
+        let want: Vec<f32> = vals.iter().map(|&v| v as f32).collect();
+        let orders: &[&str] = if size == 1 { &["|", "<", ">", "="] } else { &["<", ">", "="] };
+        for order in orders {
+            let d = format!("{order}{kind}");
+            let got = load(&v1(&d, "False", "(5,)", &words(&vals, size, *order == ">")));
+            assert_eq!(got.tensor.data, want, "{d}");
+            assert!(got.converted_from_int && !got.converted_from_f64, "{d}");
+        }
+    }
+    // Fortran order is transposed like float data.
+    let got = load(&v1("<i2", "True", "(2, 3)", &words(&[1, 4, 2, 5, 3, 6], 2, false)));
+    assert_eq!(got.tensor, Tensor::new(vec![2, 3], vec![1.0, 2.0, 3.0, 4.0, 5.0, 6.0]));
+}
+
+#[test]
+fn bool_dtype_converts_to_zero_and_one() {
+    let got = load(&v1("|b1", "False", "(2, 2)", &[0, 1, 1, 0]));
+    assert_eq!(got.tensor.data, [0.0, 1.0, 1.0, 0.0]);
+    assert!(got.converted_from_int);
+    assert_eq!(
+        refuse(&v1("|b1", "False", "(3,)", &[0, 1, 2])),
+        "element 2 of a bool array is byte 0x02, expected 0 or 1"
+    );
+}
+
+#[test]
+fn integers_binary32_cannot_hold_are_refused_by_index() {
+    let exact = "binary32 cannot hold it exactly (integers are exact up to 2^24 = 16777216)";
+    let vals = [0, 1, (1 << 24) + 1, 3];
+    let e = refuse(&v1("<i4", "False", "(4,)", &words(&vals, 4, false)));
+    assert_eq!(e, format!("element 2 is 16777217 in a '<i4' array: {exact}"));
+    let e = refuse(&v1(">u4", "False", "(2,)", &words(&[u32::MAX.into(), 0], 4, true)));
+    assert_eq!(e, format!("element 0 is 4294967295 in a '>u4' array: {exact}"));
+    let e = refuse(&v1("<i8", "False", "(2,)", &words(&[-1, -(1 << 24) - 1], 8, false)));
+    assert!(e.starts_with("element 1 is -16777217 in a '<i8' array"), "{e}");
+    let e = refuse(&v1("<u8", "False", "(1,)", &words(&[u64::MAX.into()], 8, false)));
+    assert!(e.starts_with("element 0 is 18446744073709551615 in a '<u8' array"), "{e}");
+    let e = refuse(&v1("<i8", "False", "(1,)", &words(&[i64::MAX.into()], 8, false)));
+    assert!(e.starts_with("element 0 is 9223372036854775807 in"), "{e}");
+    // Larger integers that binary32 holds exactly are accepted, including i64::MIN = -2^63.
+    let big = [1 << 25, 3 << 40, i64::MIN.into()];
+    assert_eq!(
+        load(&v1("<i8", "False", "(3,)", &words(&big, 8, false))).tensor.data,
+        [2f32.powi(25), 3.0 * 2f32.powi(40), -(2f32.powi(63))]
+    );
+    // Fortran order: file position 1 of a (2, 2) array is row-major element 2.
+    let e = refuse(&v1("<i4", "True", "(2, 2)", &words(&[0, (1 << 24) + 1, 0, 0], 4, false)));
+    assert!(e.starts_with("element 2 is 16777217"), "{e}");
+}
+
 #[test]
 fn version_2_and_3_headers_and_loose_dict_syntax() {
     for major in [2, 3] {
@@ -127,13 +205,13 @@ fn refuses_bad_prefix_and_dtype() {
     let e = refuse(&npy(4, "{}", &[]));
     assert_eq!(e, "unsupported .npy format version 4.0 (supported: 1.0, 2.0, 3.0)");
     assert!(refuse(b"\x93NUMPY\x01\x01\x00\x00").starts_with("unsupported .npy format version 1.1"));
-    for d in ["<i4", "|u1", "<f2", "|f4", "<c8", "|O", "<f16", "f4", "float32", "<f4 "] {
+    for d in ["<f2", "|f4", "<c8", "|O", "<f16", "f4", "float32", "<f4 ", "|i4", "|u8", "<b2", "<i3", "<U1", "|S1"] {
         let msg = refuse(&v1(d, "False", "(1,)", &[0; 4]));
-        assert!(msg.starts_with(&format!("unsupported dtype '{d}': only float32 and float64")), "{msg}");
+        assert!(msg.starts_with(&format!("unsupported dtype '{d}': accepted are float32/float64")), "{msg}");
     }
     let structured = "{'descr': [('a', '<f4'),\n ('b', '<i4', (2,))], 'fortran_order': False, 'shape': (1,)}";
     let msg = refuse(&npy(1, structured, &[0; 12]));
-    assert!(msg.starts_with("unsupported dtype [('a', '<f4'),  ('b', '<i4', (2,))]: only"), "{msg}");
+    assert!(msg.starts_with("unsupported dtype [('a', '<f4'),  ('b', '<i4', (2,))]: accepted"), "{msg}");
 }
 
 #[test]
@@ -198,7 +276,9 @@ fn refuses_wrong_data_length() {
 #[test]
 fn never_panics_on_mutated_input() {
     let f8 = npy(2, "{'descr': '>f8', 'fortran_order': True, 'shape': (2, 3), }", &[0; 48]);
-    for base in [NUMPY_2X3, &f8] {
+    let i8 = npy(1, "{'descr': '<i8', 'fortran_order': True, 'shape': (2, 1), }", &[0; 16]);
+    let b1 = npy(1, "{'descr': '|b1', 'fortran_order': False, 'shape': (3,), }", &[0, 1, 0]);
+    for base in [NUMPY_2X3, &f8, &i8, &b1] {
         for cut in 0..base.len() {
             assert!(decode_npy(&base[..cut], MAX).is_err());
         }
