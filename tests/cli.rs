@@ -310,12 +310,20 @@ fn bad_files_are_refused() {
     huge.extend_from_slice(h.as_bytes());
     let big = f.raw("huge.npy", &huge);
     must_fail(&["quantize", &big, "-o", o], &["huge.npy", "1000000000000"], &out);
-    // Integer dtype.
-    let mut ints = good.clone();
+    // Unsupported dtype (complex): refused with the dtype named.
+    let mut cplx = good.clone();
+    let at = cplx.windows(3).position(|w| w == b"<f4").unwrap();
+    cplx[at + 1..at + 3].copy_from_slice(b"c8");
+    let cplx = f.raw("complex.npy", &cplx);
+    must_fail(&["quantize", &cplx, "-o", o], &["complex.npy", "<c8"], &out);
+    // Integer dtype whose values are not exact in f32: refused, naming the element.
+    let mut ints = encode_npy_f32(&[4, 8], &[0.0; 32]);
     let at = ints.windows(3).position(|w| w == b"<f4").unwrap();
     ints[at + 1] = b'i';
+    let len = ints.len();
+    ints[len - 4..].copy_from_slice(&((1i32 << 24) + 1).to_le_bytes());
     let ints = f.raw("ints.npy", &ints);
-    must_fail(&["quantize", &ints, "-o", o], &["ints.npy", "<i4"], &out);
+    must_fail(&["quantize", &ints, "-o", o], &["ints.npy", "16777217"], &out);
 }
 
 #[test]

@@ -52,6 +52,32 @@ pub fn parse_arch(text: &str, origin: &Path) -> Result<Arch, ArchError> {
     parse_with(text, origin, &|path| load_tech(path))
 }
 
+/// The bundled arch files compiled into the binary, by file stem: the default and the
+/// baselines training policies run on (`fp32-32x32`, `bf16-32x32`, `msfp12-32x32`).
+pub const BUNDLED_ARCHS: [(&str, &str); 4] = [
+    ("fast-32x32", DEFAULT_ARCH_RON),
+    ("fp32-32x32", include_str!("../../arch/fp32-32x32.ron")),
+    ("bf16-32x32", include_str!("../../arch/bf16-32x32.ron")),
+    ("msfp12-32x32", include_str!("../../arch/msfp12-32x32.ron")),
+];
+
+/// A bundled arch by file stem (see [`BUNDLED_ARCHS`]), with the compiled-in technology table;
+/// `None` for another name. No file is read.
+pub fn bundled_arch(stem: &str) -> Option<Arch> {
+    let (_, text) = BUNDLED_ARCHS.iter().find(|(n, _)| *n == stem)?;
+    let origin = PathBuf::from(format!("<built-in>/arch/{stem}.ron"));
+    let tech_path = tech_path(&origin, "tech/45nm.ron");
+    let embedded = |path: &Path| {
+        if path == tech_path {
+            parse_tech(DEFAULT_TECH_RON, path)
+        } else {
+            load_tech(path)
+        }
+    };
+    // The compiled-in files are checked by the test suite (tests/arch_files.rs and below).
+    parse_with(text, &origin, &embedded).ok()
+}
+
 /// The default design (`arch/fast-32x32.ron`: FAST, 32x32, g = 16, e = 8, 4-bit mantissas),
 /// with its technology table, both compiled in: no file is read.
 pub fn default_arch() -> Arch {
@@ -98,5 +124,14 @@ mod tests {
         assert_eq!(a.convert_spec(TensorClass::Weights).rounding, crate::bfp::Rounding::Nearest);
         assert_eq!(a.lfsr_params(), crate::bfp::LfsrParams::default());
         assert_eq!(a.tech.node_nm, 45);
+    }
+
+    #[test]
+    fn bundled_archs_parse() {
+        for (stem, _) in BUNDLED_ARCHS {
+            let a = bundled_arch(stem).unwrap_or_else(|| panic!("{stem} does not parse"));
+            assert_eq!(a.name, stem);
+        }
+        assert!(bundled_arch("nope").is_none());
     }
 }

@@ -8,6 +8,7 @@ mod lfsr;
 mod quantize;
 mod run;
 mod sweep;
+mod train;
 
 use std::path::{Path, PathBuf};
 
@@ -46,6 +47,10 @@ pub enum Command {
     /// Print the converter's LFSR lane states after the reseed of a conversion job and the
     /// noise each lane gives the first groups (for checking an RTL converter).
     Lfsr(LfsrCmdArgs),
+    /// Train a network on real data through the simulated accelerator under a precision policy
+    /// (FAST's adaptive policy by default), or several side by side: accuracy, and the
+    /// simulated cycles and energy it cost. With no arguments: an MLP on the 8x8 digits.
+    Train(train::TrainArgs),
     /// Run the cartesian product of arch and workload parameters of a sweep file (or one
     /// shard of it) in parallel, resumably: one JSON per point and a CSV.
     Sweep(sweep::SweepArgs),
@@ -202,6 +207,7 @@ pub fn run(command: Command) -> Result<()> {
         Command::Gemm(a) => gemm::run(&a),
         Command::Lfsr(a) => lfsr::run(&a),
         Command::Sweep(a) => sweep::run(&a),
+        Command::Train(a) => train::run(&a),
         Command::Merge(a) => sweep::merge(&a),
         Command::Golden(a) => golden::run(&a),
     }

@@ -7,8 +7,13 @@ mod compare;
 mod memimage;
 pub mod plots;
 mod run;
+mod train;
 
 pub use atomic::{write_all_atomic, write_atomic, WriteError};
 pub use compare::{compare_row, compare_table, write_compare, CompareRow};
 pub use memimage::{packed_images, PackedManifest};
 pub use run::{layers_csv, run_plots, summary, write_run, ReportError, Written};
+pub use train::{
+    compare_csv, compare_rows, compare_summary, epochs_csv, precision_csv, precision_matrix, train_files, train_plots,
+    train_summary, weights_npz, write_train, write_train_compare, CompareTrainRow,
+};

@@ -11,8 +11,8 @@ use super::error::SweepError;
 use super::spec::{Point, Sweep};
 use crate::arch::Arch;
 use crate::array::Fidelity;
-use crate::sim::StallReason;
 use crate::runner::RunReport;
+use crate::sim::StallReason;
 use crate::workload::Workload;
 
 /// Version of the point-file layout; bumped when a field changes meaning or disappears.

@@ -181,6 +181,7 @@ pub fn conv2d_forward<T: Scalar, M: Matmul<T>>(
 
 /// Backward of a conv2d: backward-data (when `need_dx`) then backward-weight, as the
 /// accelerator runs them.
+#[allow(clippy::too_many_arguments)]
 pub fn conv2d_backward<T: Scalar, M: Matmul<T>>(
     mm: &mut M,
     layer: usize,
