@@ -194,6 +194,14 @@ fn fast_decisions_follow_the_rule() {
     }
     // Both outcomes occur, so the comparison is exercised both ways.
     assert!(stepped[0] > 0 && stepped[1] > 0, "{stepped:?}");
+    // The rule's converter work: one extra pass over the tensor's groups per width evaluated,
+    // the groups counted from the tensor the probe saw; its cycles are converter stalls.
+    let expected: u64 = seen.iter().map(|(d, x, _, _)| x.len().div_ceil(16) as u64 * d.r.len() as u64).sum();
+    assert!(seen.iter().all(|(d, x, _, _)| d.groups == x.len().div_ceil(16) as u64));
+    assert_eq!(r.total.policy_converter_groups, expected);
+    let converter_stalls: u64 =
+        r.total.stalls.by_reason.iter().filter(|(k, _)| *k == fastbfp::sim::StallReason::Converter).map(|(_, n)| n).sum();
+    assert!(r.total.policy_cycles <= converter_stalls, "{} > {converter_stalls}", r.total.policy_cycles);
 }
 
 #[test]

@@ -275,9 +275,10 @@ impl Engine {
         if let (Some(p), Some(d)) = (self.probe.as_mut(), self.plan.log.last()) {
             p(d, data, shape, axis);
         }
-        // Widths quantised: every evaluated one and the one above the last.
-        let passes = evaluated + u64::from(evaluated > 0);
-        let conv_groups = groups * passes;
+        // DESIGN §11: one more quantisation per candidate width evaluated (the converter
+        // rounds the aligned mantissas at m and m + 2 in that pass; the tensor's own
+        // conversion is the one it makes anyway).
+        let conv_groups = groups * evaluated;
         let actions = Actions { converter_groups: conv_groups, ..Actions::default() };
         self.cost.energy.add(&energy(&self.arch, &actions));
         self.cost.policy_converter_groups += conv_groups;

@@ -41,7 +41,7 @@ pub struct Decision {
     pub r: Vec<(u32, f64)>,
     /// The chosen width.
     pub bits: u32,
-    /// Groups of the tensor (each evaluated width and the one above cost a converter pass).
+    /// Groups of the tensor (each evaluated width costs one more converter pass over them).
     pub groups: u64,
 }
 
