@@ -199,8 +199,14 @@ fn fast_decisions_follow_the_rule() {
     let expected: u64 = seen.iter().map(|(d, x, _, _)| x.len().div_ceil(16) as u64 * d.r.len() as u64).sum();
     assert!(seen.iter().all(|(d, x, _, _)| d.groups == x.len().div_ceil(16) as u64));
     assert_eq!(r.total.policy_converter_groups, expected);
-    let converter_stalls: u64 =
-        r.total.stalls.by_reason.iter().filter(|(k, _)| *k == fastbfp::sim::StallReason::Converter).map(|(_, n)| n).sum();
+    let converter_stalls: u64 = r
+        .total
+        .stalls
+        .by_reason
+        .iter()
+        .filter(|(k, _)| *k == fastbfp::sim::StallReason::Converter)
+        .map(|(_, n)| n)
+        .sum();
     assert!(r.total.policy_cycles <= converter_stalls, "{} > {converter_stalls}", r.total.policy_cycles);
 }
 
