@@ -40,7 +40,7 @@ def main():
     nets = sys.argv[2:]
     rows = []
     md = ["| network | policy | final test acc. (%) | cycles to target (M) | energy to target (mJ) "
-          "| reached | `fast` speed-up (cycles) |",
+          "| reached | its cycles to target / `fast`'s |",
           "|---|---|---|---|---|---|---|"]
     for net in nets:
         seeds = sorted(d for d in os.listdir(os.path.join(out, net)) if d.startswith("seed"))
