@@ -9,6 +9,7 @@
 //! | [`bfp`] | BFP format, rounding, LFSR noise, converter, split exponent/mantissa storage |
 //! | [`cost`] | area and energy from technology tables and counted actions |
 //! | [`fmac`] | the fMAC cell datapath: chunk passes, exponent add, accumulators |
+//! | [`golden`] | RTL golden vectors: cases, export from the tick model, dump check, VCD |
 //! | [`gemm`] | the three training matmuls: reference loop, fast kernel, quality |
 //! | [`sim`] | `Cycle`, the event queue, stall statistics |
 //! | [`memory`] | DRAM channel, SRAM banks, buffering, converters, transposes, traffic |

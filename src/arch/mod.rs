@@ -8,7 +8,8 @@
 //! | `model.rs` | [`Arch`] and its parts, with units; helpers for the numerics core |
 //! | `tech.rs` | [`TechTable`]: schema, loading, validation |
 //! | `error.rs` | [`ArchError`]: every message is `file:line:col: field ... allowed ...` |
-//! | `locate.rs` | maps field paths to line/column in the RON text and back |
+//!
+//! Field paths are mapped to line and column by the crate's shared `ronpos` module.
 //!
 //! Every field, its unit and range are documented in `docs/arch.md`. The default design
 //! (`arch/fast-32x32.ron`) and its technology table (`arch/tech/45nm.ron`) are compiled into

@@ -12,7 +12,6 @@
 //! | `record.rs` | [`PointRecord`]: one finished point as JSON, and the CSV rows |
 //! | `run.rs` | [`plan_sweep`], [`run_plan`], [`run_sweep`]: skip done points, run the rest |
 //! | `merge.rs` | [`merge`]: point files of several folders into `merged.csv` and the Pareto plot |
-//! | `locate.rs` | field paths of the sweep file -> line and column |
 //! | `error.rs` | [`SweepError`] |
 //!
 //! The sweep file, the parameters, the point order and the output layout are documented in
