@@ -175,3 +175,39 @@ fn run_on_the_scalesim_arch_and_output_into_a_file_path() {
     assert!(!o.status.success() && err.contains("not a folder"), "{err}");
     assert_eq!(err.matches("not a folder").count(), 1, "{err}");
 }
+
+#[test]
+fn layer_names_with_commas_quotes_and_newlines_stay_one_csv_field() {
+    let tmp = tempfile::tempdir().unwrap();
+    let names = ["fc,1", "relu \"one\"", "fc\n2"];
+    let wl = format!(
+        r#"(name: "odd", batch: 8, input: tokens(tokens: 1, features: 64), layers: [
+            (name: {:?}, op: linear(in_features: 64, out_features: 64)),
+            (name: {:?}, op: relu),
+            (name: {:?}, op: linear(in_features: 64, out_features: 10)),
+        ])"#,
+        names[0], names[1], names[2]
+    );
+    let wl_path = tmp.path().join("odd.ron");
+    std::fs::write(&wl_path, wl).unwrap();
+    let out = tmp.path().join("out");
+    let o = bin()
+        .args(["run", "-q", "--no-numerics"])
+        .arg(root().join("arch/fast-4x4.ron"))
+        .arg(&wl_path)
+        .arg("-o")
+        .arg(&out)
+        .output()
+        .unwrap();
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let text = std::fs::read_to_string(out.join("layers.csv")).unwrap();
+    let mut r = csv::Reader::from_reader(text.as_bytes());
+    let header = r.headers().unwrap().clone();
+    let col = header.iter().position(|h| h == "layer").unwrap();
+    let layers: Vec<String> = r.records().map(|rec| rec.unwrap()[col].to_string()).collect();
+    assert!(!layers.is_empty());
+    for l in &layers {
+        assert!(l == names[0] || l == names[2], "unexpected layer field {l:?}");
+    }
+    assert!(layers.iter().any(|l| l == "fc\n2") && layers.iter().any(|l| l == "fc,1"));
+}

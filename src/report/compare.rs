@@ -110,31 +110,31 @@ pub fn compare_table(workload: &str, rows: &[CompareRow]) -> String {
 }
 
 fn csv(rows: &[CompareRow]) -> String {
-    let mut s = String::from(
-        "arch,cell,rows,cols,cycles,time_ms,energy_mj,energy_per_mac_pj,array_area_mm2,area_mm2,gmacs_per_mm2,utilization,worst_snr_db,mean_snr_db\n",
+    let mut t = super::CsvTable::new(
+        "arch,cell,rows,cols,cycles,time_ms,energy_mj,energy_per_mac_pj,array_area_mm2,area_mm2,gmacs_per_mm2,utilization,worst_snr_db,mean_snr_db"
+            .split(','),
     );
     for r in rows {
         let o = |v: Option<f64>| v.map_or(String::new(), |x| format!("{x:.4}"));
-        let _ = writeln!(
-            s,
-            "{},{},{},{},{},{:.6},{:.6},{:.6},{:.6},{:.6},{:.6},{:.6},{},{}",
-            r.arch,
-            r.cell,
-            r.array.0,
-            r.array.1,
-            r.cycles,
-            r.time_ms,
-            r.energy_mj,
-            r.energy_per_mac_pj,
-            r.array_area_mm2,
-            r.area_mm2,
-            r.gmacs_per_mm2,
-            r.utilization,
+        let f = |v: f64| format!("{v:.6}");
+        t.row([
+            r.arch.clone(),
+            r.cell.to_string(),
+            r.array.0.to_string(),
+            r.array.1.to_string(),
+            r.cycles.to_string(),
+            f(r.time_ms),
+            f(r.energy_mj),
+            f(r.energy_per_mac_pj),
+            f(r.array_area_mm2),
+            f(r.area_mm2),
+            f(r.gmacs_per_mm2),
+            f(r.utilization),
             o(r.worst_snr_db),
-            o(r.mean_snr_db)
-        );
+            o(r.mean_snr_db),
+        ]);
     }
-    s
+    t.finish()
 }
 
 fn plot_err(name: &'static str) -> impl Fn(plots::PlotError) -> ReportError {

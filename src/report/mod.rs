@@ -4,6 +4,7 @@
 
 mod atomic;
 mod compare;
+mod csv_table;
 mod memimage;
 pub mod plots;
 mod run;
@@ -11,6 +12,7 @@ mod train;
 
 pub use atomic::{write_all_atomic, write_atomic, WriteError};
 pub use compare::{compare_row, compare_table, write_compare, CompareRow};
+pub use csv_table::CsvTable;
 pub use memimage::{packed_images, PackedManifest};
 pub use run::{layers_csv, run_plots, summary, write_run, ReportError, Written};
 pub use train::{

@@ -38,55 +38,56 @@ pub struct Written {
 
 /// `layers.csv`: one row per GEMM of the run.
 pub fn layers_csv(r: &RunReport) -> String {
-    let mut s = String::from(
+    let mut t = super::CsvTable::new(
         "iteration,layer,kind,pass,x_rows,x_cols,y_rows,y_cols,out_rows,out_cols,macs,mantissa_x,mantissa_y,\
 start_cycle,cycles,stream_cycles,load_cycles,drain_cycles,stall_cycles,stall_dram,stall_converter,stall_sram,\
 stall_transpose,utilization,folds,dram_read_bits,dram_write_bits,sram_read_bits,energy_pj,max_abs_error,\
-max_rel_error,snr_db\n",
+max_rel_error,snr_db"
+            .split(','),
     );
     for g in &r.gemms {
         let b = &g.sim.breakdown;
-        let t = &g.sim.traffic;
+        let tr = &g.sim.traffic;
         let q = g.quality;
         let qf = |f: fn(&crate::gemm::Quality) -> f64| q.as_ref().map_or(String::new(), |q| format!("{}", f(q)));
-        let _ = writeln!(
-            s,
-            "{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{:.6},{},{},{},{},{:.3},{},{},{}",
-            g.iteration,
-            g.gemm.layer,
-            g.gemm.kind,
-            g.gemm.pass,
-            g.gemm.x_shape.0,
-            g.gemm.x_shape.1,
-            g.gemm.y_shape.0,
-            g.gemm.y_shape.1,
-            g.gemm.out_shape.0,
-            g.gemm.out_shape.1,
-            g.gemm.macs,
-            g.mantissa_bits.0,
-            g.mantissa_bits.1,
-            g.start_cycle,
-            g.sim.cycles,
-            b.stream_cycles,
-            b.load_cycles,
-            b.drain_cycles,
-            b.stalls.total(),
-            b.stalls.get(crate::sim::StallReason::Dram),
-            b.stalls.get(crate::sim::StallReason::Converter),
-            b.stalls.get(crate::sim::StallReason::Sram),
-            b.stalls.get(crate::sim::StallReason::Transpose),
-            g.sim.utilization,
-            g.sim.fold_count,
-            t.dram_read_exp_bits + t.dram_read_mant_bits,
-            t.dram_write_bits,
-            t.sram_read_exp_bits + t.sram_read_mant_bits,
-            g.energy.total_pj(),
+        let n = |v: u64| v.to_string();
+        let z = |v: usize| v.to_string();
+        t.row([
+            z(g.iteration),
+            g.gemm.layer.clone(),
+            g.gemm.kind.to_string(),
+            g.gemm.pass.to_string(),
+            z(g.gemm.x_shape.0),
+            z(g.gemm.x_shape.1),
+            z(g.gemm.y_shape.0),
+            z(g.gemm.y_shape.1),
+            z(g.gemm.out_shape.0),
+            z(g.gemm.out_shape.1),
+            n(g.gemm.macs),
+            g.mantissa_bits.0.to_string(),
+            g.mantissa_bits.1.to_string(),
+            n(g.start_cycle),
+            n(g.sim.cycles),
+            n(b.stream_cycles),
+            n(b.load_cycles),
+            n(b.drain_cycles),
+            n(b.stalls.total()),
+            n(b.stalls.get(crate::sim::StallReason::Dram)),
+            n(b.stalls.get(crate::sim::StallReason::Converter)),
+            n(b.stalls.get(crate::sim::StallReason::Sram)),
+            n(b.stalls.get(crate::sim::StallReason::Transpose)),
+            format!("{:.6}", g.sim.utilization),
+            z(g.sim.fold_count),
+            n(tr.dram_read_exp_bits + tr.dram_read_mant_bits),
+            n(tr.dram_write_bits),
+            n(tr.sram_read_exp_bits + tr.sram_read_mant_bits),
+            format!("{:.3}", g.energy.total_pj()),
             qf(|q| q.max_abs_error),
             qf(|q| q.max_rel_error),
             qf(|q| q.snr_db),
-        );
+        ]);
     }
-    s
+    t.finish()
 }
 
 fn plot_err(name: &'static str) -> impl Fn(plots::PlotError) -> ReportError {

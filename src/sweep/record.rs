@@ -2,7 +2,6 @@
 //! row ([`csv`]): the point's parameters and configuration and the run's headline figures.
 
 use std::collections::BTreeMap;
-use std::fmt::Write as _;
 use std::path::Path;
 
 use serde::{Deserialize, Serialize};
@@ -299,62 +298,51 @@ worst_snr_db,mean_snr_db";
 /// then by kind), and the SNRs (empty without numerics). Numbers are written in Rust's
 /// shortest round-trip form, so equal records give equal bytes.
 pub fn csv(records: &[PointRecord]) -> String {
-    let mut s = String::from("index,name,");
+    let mut header: Vec<String> = vec!["index".into(), "name".into()];
     if let Some(first) = records.first() {
-        for p in first.param_paths() {
-            s.push_str(p);
-            s.push(',');
-        }
+        header.extend(first.param_paths().into_iter().map(|p| p.to_string()));
     }
-    s.push_str(FIGURES);
-    for r in StallReason::ALL {
-        let _ = write!(s, ",stall_{}", r.name().replace('-', "_"));
-    }
-    s.push(',');
-    s.push_str(TRAFFIC);
-    s.push('\n');
+    header.extend(FIGURES.split(',').map(str::to_string));
+    header.extend(StallReason::ALL.iter().map(|r| format!("stall_{}", r.name().replace('-', "_"))));
+    header.extend(TRAFFIC.split(',').map(str::to_string));
+    let mut t = crate::report::CsvTable::new(&header);
     let opt = |v: Option<f64>| v.map_or(String::new(), |x| x.to_string());
     for r in records {
-        let _ = write!(s, "{},{},", r.index, r.name);
-        for p in &r.params {
-            let _ = write!(s, "{},", p.value);
-        }
         let (e, a, st, d) = (&r.energy_pj, &r.area_um2, &r.stall_cycles, &r.dram_bits);
-        let _ = write!(
-            s,
-            "{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{}",
-            r.cycles,
-            r.time_us,
-            r.macs,
-            r.utilization,
-            e.total,
-            e.array,
-            e.converters,
-            e.exponent_sram,
-            e.mantissa_sram,
-            e.dram,
-            e.transpose,
-            a.total,
-            a.array,
-            a.converters,
-            a.exponent_sram,
-            a.mantissa_sram,
-            st.total,
+        let mut row: Vec<String> = vec![r.index.to_string(), r.name.clone()];
+        row.extend(r.params.iter().map(|p| p.value.to_string()));
+        row.extend([
+            r.cycles.to_string(),
+            r.time_us.to_string(),
+            r.macs.to_string(),
+            r.utilization.to_string(),
+            e.total.to_string(),
+            e.array.to_string(),
+            e.converters.to_string(),
+            e.exponent_sram.to_string(),
+            e.mantissa_sram.to_string(),
+            e.dram.to_string(),
+            e.transpose.to_string(),
+            a.total.to_string(),
+            a.array.to_string(),
+            a.converters.to_string(),
+            a.exponent_sram.to_string(),
+            a.mantissa_sram.to_string(),
+            st.total.to_string(),
+        ]);
+        row.extend(
+            StallReason::ALL.iter().map(|reason| st.by_reason.get(reason.name()).copied().unwrap_or(0).to_string()),
         );
-        for reason in StallReason::ALL {
-            let _ = write!(s, ",{}", st.by_reason.get(reason.name()).copied().unwrap_or(0));
-        }
-        let _ = writeln!(
-            s,
-            ",{},{},{},{},{},{},{}",
-            d.total,
-            d.read_exp,
-            d.read_mant,
-            d.write,
-            d.transpose,
+        row.extend([
+            d.total.to_string(),
+            d.read_exp.to_string(),
+            d.read_mant.to_string(),
+            d.write.to_string(),
+            d.transpose.to_string(),
             opt(r.worst_snr_db),
             opt(r.mean_snr_db),
-        );
+        ]);
+        t.row(&row);
     }
-    s
+    t.finish()
 }
