@@ -12,6 +12,7 @@
 //! | [`golden`] | RTL golden vectors: cases, export from the tick model, dump check, VCD |
 //! | [`gemm`] | the three training matmuls: reference loop, fast kernel, quality |
 //! | [`sim`] | `Cycle`, the event queue, stall statistics |
+//! | [`input`] | reading input files with a size limit; remembering them so outputs never replace them |
 //! | [`memory`] | DRAM channel, SRAM banks, buffering, converters, transposes, traffic |
 //! | [`sweep`] | parameter sweeps over arch and workload, sharding, resuming, merging |
 //! | [`tensor`] | dense binary32 tensors and the `.npy` format |
@@ -30,6 +31,7 @@ pub mod cost;
 pub mod fmac;
 pub mod gemm;
 pub mod golden;
+pub mod input;
 pub mod memory;
 pub mod report;
 mod ronpos;

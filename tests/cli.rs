@@ -554,3 +554,48 @@ fn gemm_with_a_bad_arch_names_file_line_and_range() {
     must_fail(&["gemm", "--arch", missing.to_str().unwrap(), "--pass", "forward", x, y, "-o", o], &["nope.ron"], &out);
     must_fail(&["gemm", "--fidelity", "cycle", "--pass", "forward", x, y, "-o", o], &["--arch"], &out);
 }
+
+#[test]
+fn outputs_never_replace_inputs_or_devices_and_failures_leave_nothing() {
+    let f = Files::new();
+    let x = f.npy("x.npy", &[4, 16], &[1.5; 64]);
+    let before = std::fs::read(&x).unwrap();
+    // The output is the input.
+    let nowhere = f.root.join("nothing-here");
+    must_fail(&["quantize", &x, "-o", &x], &["x.npy", "is an input of this run"], &nowhere);
+    assert_eq!(std::fs::read(&x).unwrap(), before, "the input was changed");
+    let y = f.npy("y.npy", &[16, 4], &[0.5; 64]);
+    let out = f.out();
+    must_fail(
+        &[
+            "gemm",
+            "--pass",
+            "forward",
+            &x,
+            &y,
+            "-o",
+            out.to_str().unwrap(),
+            "--arch",
+            &arch_path("fast-4x4.ron"),
+            "--stats",
+            &x,
+        ],
+        &["x.npy", "is an input of this run"],
+        &out,
+    );
+    assert_eq!(std::fs::read(&x).unwrap(), before, "the input was changed");
+    // A character device is never replaced by a regular file.
+    must_fail(&["quantize", &x, "-o", "/dev/null"], &["/dev/null", "not a regular file"], &nowhere);
+    use std::os::unix::fs::FileTypeExt;
+    assert!(std::fs::metadata("/dev/null").unwrap().file_type().is_char_device());
+    // The same path as the output tensor and the packed folder: refused, nothing created.
+    let p = f.root.join("p");
+    must_fail(&["quantize", &x, "-o", p.to_str().unwrap(), "--packed", p.to_str().unwrap()], &["choose two"], &p);
+    // An endless file as an arch: refused at the size limit, one line.
+    must_fail(&["run", "/dev/zero", "-o", out.to_str().unwrap()], &["/dev/zero", "limit"], &out);
+    // A 250-character output name works (its temporary name stays short).
+    let long = f.root.join(format!("{}.npy", "n".repeat(246)));
+    let o = run(&["quantize", &x, "-o", long.to_str().unwrap()]);
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    assert!(long.is_file());
+}

@@ -43,7 +43,8 @@ pub const DEFAULT_ARCH_ORIGIN: &str = "<built-in>/arch/fast-32x32.ron";
 
 /// Reads, parses and validates the arch file at `path`, and the technology table it names.
 pub fn load_arch(path: &Path) -> Result<Arch, ArchError> {
-    let text = std::fs::read_to_string(path).map_err(|error| ArchError::Io { path: path.to_path_buf(), error })?;
+    let text = crate::input::read_text(path, crate::input::MAX_TEXT_BYTES)
+        .map_err(|error| ArchError::Io { path: path.to_path_buf(), error })?;
     parse_arch(&text, path)
 }
 

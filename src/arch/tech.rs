@@ -147,7 +147,8 @@ pub(crate) fn allowed(path: &str) -> Option<String> {
 
 /// Reads and validates the technology table at `path`.
 pub fn load_tech(path: &Path) -> Result<TechTable, ArchError> {
-    let text = std::fs::read_to_string(path).map_err(|error| ArchError::Io { path: path.to_path_buf(), error })?;
+    let text = crate::input::read_text(path, crate::input::MAX_TEXT_BYTES)
+        .map_err(|error| ArchError::Io { path: path.to_path_buf(), error })?;
     parse_tech(&text, path)
 }
 

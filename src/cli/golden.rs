@@ -88,11 +88,15 @@ fn run_export(a: &ExportArgs) -> Result<()> {
         )?;
     }
     let g = export(&arch, &case)?;
-    std::fs::create_dir_all(a.output.join("mem/X"))
-        .and_then(|_| std::fs::create_dir_all(a.output.join("mem/Y")))
-        .with_context(|| format!("{}: cannot create the output directory", a.output.display()))?;
+    let made = [
+        fastbfp::report::OutDir::create(&a.output)?,
+        fastbfp::report::OutDir::create(&a.output.join("mem"))?,
+        fastbfp::report::OutDir::create(&a.output.join("mem/X"))?,
+        fastbfp::report::OutDir::create(&a.output.join("mem/Y"))?,
+    ];
     let files: Vec<(PathBuf, Vec<u8>)> = g.files.iter().map(|(p, b)| (a.output.join(p), b.clone())).collect();
     write_all_atomic(&files)?;
+    made.into_iter().for_each(fastbfp::report::OutDir::keep);
     let m = &g.manifest;
     let ports = m.expected.iter().filter(|e| e.port != "CV").count();
     println!(
@@ -136,8 +140,8 @@ fn run_export(a: &ExportArgs) -> Result<()> {
 
 fn run_check(a: &CheckArgs) -> Result<()> {
     let m = load_manifest(&a.dir)?;
-    let text =
-        std::fs::read_to_string(&a.dump).with_context(|| format!("{}: cannot read the dump", a.dump.display()))?;
+    let text = fastbfp::input::read_text(&a.dump, fastbfp::golden::MAX_DUMP_BYTES)
+        .with_context(|| format!("{}: cannot read the dump", a.dump.display()))?;
     let dump = parse_dump(&text, &a.dump)?;
     // Lines about the input ports (what the RTL saw) are checked against the port files.
     let inputs = if dump.iter().any(|d| matches!(d.port.as_str(), "E0" | "M0" | "E1" | "M1")) {

@@ -7,6 +7,12 @@ use super::{check_output_path, load_input, QuantizeArgs};
 
 pub fn run(a: &QuantizeArgs) -> Result<()> {
     check_output_path(&a.output)?;
+    if a.packed.as_deref() == Some(a.output.as_path()) {
+        anyhow::bail!(
+            "{}: given as both the output tensor (-o) and the --packed folder; choose two paths",
+            a.output.display()
+        );
+    }
     let format = BfpFormat::new(a.group as usize, a.mantissa, a.exp_bits)?;
     let mut spec = ConvertSpec::new(format, a.rounding);
     spec.lfsr = LfsrParams::new(fastbfp::bfp::lfsr::DEFAULT_MASK, a.lfsr.seed, a.lfsr.noise_bits)?;
@@ -21,8 +27,9 @@ pub fn run(a: &QuantizeArgs) -> Result<()> {
     // Every output is prepared first and written as one unit, then the report is printed.
     let mut files = vec![(a.output.clone(), fastbfp::tensor::encode_npy_f32(&t.shape, &deq))];
     let mut packed_note = None;
+    let mut packed_dir = None;
     if let Some(dir) = &a.packed {
-        std::fs::create_dir_all(dir).with_context(|| format!("{}: cannot create folder", dir.display()))?;
+        packed_dir = Some(fastbfp::report::OutDir::create(dir)?);
         let (m, images) = fastbfp::report::packed_images(dir, &PackedTensor::pack(&bm), &t.shape);
         packed_note = Some(format!(
             "{}: exponents.hex ({} lines), mantissa.hex ({} lines), packed.json",
@@ -33,6 +40,9 @@ pub fn run(a: &QuantizeArgs) -> Result<()> {
         files.extend(images);
     }
     fastbfp::report::write_all_atomic(&files)?;
+    if let Some(d) = packed_dir {
+        d.keep();
+    }
 
     let shape: Vec<String> = t.shape.iter().map(|d| d.to_string()).collect();
     println!("fastbfp quantize: {} [{}] -> {}", a.input.display(), shape.join(" x "), a.output.display());

@@ -43,7 +43,8 @@ fn load(a: &RunArgs) -> Result<(Arch, Workload)> {
     let arch = match &a.arch {
         Some(p) => load_arch(p).map_err(|e| {
             // A common slip: the workload given first (or alone).
-            let looks_like_workload = std::fs::read_to_string(p).is_ok_and(|t| t.contains("layers:"));
+            let looks_like_workload =
+                fastbfp::input::read_text(p, fastbfp::input::MAX_TEXT_BYTES).is_ok_and(|t| t.contains("layers:"));
             if looks_like_workload {
                 anyhow::anyhow!(
                     "{e} ({} is a workload; give the arch first: fastbfp run ARCH.ron WORKLOAD.ron)",

@@ -145,7 +145,8 @@ fn allowed(path: &str) -> Option<String> {
 
 /// Reads and checks a case file.
 pub fn load_case(path: &Path) -> Result<Case, GoldenError> {
-    let text = std::fs::read_to_string(path).map_err(|error| GoldenError::Io { path: path.to_path_buf(), error })?;
+    let text = crate::input::read_text(path, crate::input::MAX_TEXT_BYTES)
+        .map_err(|error| GoldenError::Io { path: path.to_path_buf(), error })?;
     parse_case(&text, path)
 }
 

@@ -7,6 +7,12 @@ use std::collections::HashMap;
 use std::fmt::Write as _;
 use std::path::Path;
 
+/// Most bytes of a golden port file (`E0.hex` ...) read back for a check: 1 GiB.
+pub const MAX_PORT_FILE_BYTES: u64 = 1 << 30;
+
+/// Most bytes of an RTL dump `golden check` reads: 256 MiB (about 8 M lines).
+pub const MAX_DUMP_BYTES: u64 = 256 << 20;
+
 use super::manifest::{Expected, Manifest};
 use super::GoldenError;
 
@@ -238,7 +244,8 @@ pub fn input_port_values(dir: &Path, m: &Manifest) -> Result<Vec<Expected>, Gold
         [("E0.hex", "E0", cols), ("M0.hex", "M0", cols), ("E1.hex", "E1", rows), ("M1.hex", "M1", rows)]
     {
         let path = dir.join(file);
-        let text = std::fs::read_to_string(&path).map_err(|error| GoldenError::Io { path: path.clone(), error })?;
+        let text = crate::input::read_text(&path, MAX_PORT_FILE_BYTES)
+            .map_err(|error| GoldenError::Io { path: path.clone(), error })?;
         let info = m.files.get(file).ok_or_else(|| GoldenError::Manifest {
             path: dir.join("manifest.json"),
             message: format!("no entry for {file} in files"),
@@ -272,7 +279,8 @@ fn bits_of_hex(line: &str) -> bitvec::vec::BitVec<u64, bitvec::order::Lsb0> {
 /// Reads `DIR/manifest.json`.
 pub fn load_manifest(dir: &Path) -> Result<Manifest, GoldenError> {
     let path = dir.join("manifest.json");
-    let text = std::fs::read_to_string(&path).map_err(|error| GoldenError::Io { path: path.clone(), error })?;
+    let text = crate::input::read_text(&path, crate::input::MAX_TEXT_BYTES)
+        .map_err(|error| GoldenError::Io { path: path.clone(), error })?;
     let m: Manifest = serde_json::from_str(&text).map_err(|e| GoldenError::Manifest {
         path: path.clone(),
         message: format!("not a fastbfp golden manifest: {e}"),

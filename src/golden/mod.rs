@@ -18,7 +18,7 @@ use std::path::PathBuf;
 pub use case::{load_case, parse_case, Case, CaseData};
 pub use check::{
     check_dump, check_dump_with_inputs, input_port_values, load_manifest, parse_dump, CheckReport, DumpLine, Mismatch,
-    DUMP_PORTS,
+    DUMP_PORTS, MAX_DUMP_BYTES, MAX_PORT_FILE_BYTES,
 };
 pub use export::{case_cycles, case_operands, export, Golden, MAX_GOLDEN_CYCLES};
 pub use manifest::{Expected, FileInfo, FoldInfo, JobInfo, Manifest, GOLDEN_SCHEMA_VERSION};

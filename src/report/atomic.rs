@@ -1,5 +1,8 @@
 //! Atomic file output: write to a temporary file beside the target, flush it to disk, then
-//! rename it over the target.
+//! rename it over the target. A target that is one of the process's inputs
+//! ([`crate::input::is_input`]) or an existing non-regular file (a device, a FIFO) is refused
+//! before anything is written; temporary names are short (`.fastbfp-PID-N.tmp`) whatever the
+//! target's name. [`OutDir`] creates an output folder that disappears again if the run fails.
 
 use std::fs;
 use std::io::Write;
@@ -56,8 +59,23 @@ fn write_temp(path: &Path, bytes: &[u8]) -> Result<PathBuf, WriteError> {
     if path.is_dir() {
         return Err(err(std::io::Error::new(std::io::ErrorKind::IsADirectory, "it is a folder")));
     }
-    let name = path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_else(|| "out".into());
-    let tmp = dir.join(format!(".{name}.{}.tmp", std::process::id()));
+    if let Ok(meta) = fs::metadata(path) {
+        if !meta.is_file() {
+            return Err(err(std::io::Error::new(
+                std::io::ErrorKind::InvalidInput,
+                "it exists and is not a regular file (a device, FIFO or socket); fastbfp writes regular files only",
+            )));
+        }
+    }
+    if let Some(input) = crate::input::is_input(path) {
+        return Err(err(std::io::Error::new(
+            std::io::ErrorKind::InvalidInput,
+            format!("it is an input of this run ({}); choose another output", input.display()),
+        )));
+    }
+    static NEXT: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+    let n = NEXT.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+    let tmp = dir.join(format!(".fastbfp-{}-{n}.tmp", std::process::id()));
     let result = (|| {
         let mut f = fs::File::create(&tmp)?;
         f.write_all(bytes)?;
@@ -76,6 +94,56 @@ fn write_temp(path: &Path, bytes: &[u8]) -> Result<PathBuf, WriteError> {
 /// file there stays as it was) and the temporary file is removed.
 pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<(), WriteError> {
     write_all_atomic(&[(path.to_path_buf(), bytes.to_vec())])
+}
+
+/// An output folder made for one run: created (with any missing parents) by [`OutDir::create`],
+/// and removed again on drop, with the parents it created, unless [`OutDir::keep`] was called
+/// (only folders left empty are removed, so nothing else is ever deleted).
+#[derive(Debug)]
+pub struct OutDir {
+    created: Vec<PathBuf>,
+    keep: bool,
+}
+
+impl OutDir {
+    /// Creates `dir` if missing.
+    pub fn create(dir: &Path) -> Result<OutDir, WriteError> {
+        let mut missing = Vec::new();
+        let mut p = Some(dir);
+        while let Some(d) = p {
+            if d.as_os_str().is_empty() || d.exists() {
+                break;
+            }
+            missing.push(d.to_path_buf());
+            p = d.parent();
+        }
+        if dir.exists() && !dir.is_dir() {
+            return Err(WriteError {
+                path: dir.to_path_buf(),
+                error: std::io::Error::new(std::io::ErrorKind::AlreadyExists, "it exists and is not a folder"),
+            });
+        }
+        fs::create_dir_all(dir).map_err(|error| WriteError { path: dir.to_path_buf(), error })?;
+        Ok(OutDir { created: missing, keep: false })
+    }
+
+    /// The run succeeded: keep the folder.
+    pub fn keep(mut self) {
+        self.keep = true;
+    }
+}
+
+impl Drop for OutDir {
+    fn drop(&mut self) {
+        if !self.keep {
+            // Deepest first; `remove_dir` only removes empty folders.
+            for d in &self.created {
+                if fs::remove_dir(d).is_err() {
+                    break;
+                }
+            }
+        }
+    }
 }
 
 #[cfg(test)]
@@ -109,5 +177,37 @@ mod tests {
         let e = write_atomic(&p, b"x").unwrap_err();
         assert!(e.to_string().contains("does not exist"), "{e}");
         assert!(!p.exists());
+    }
+
+    #[test]
+    fn inputs_and_devices_are_never_replaced() {
+        let d = tempfile::tempdir().unwrap();
+        let input = d.path().join("in.ron");
+        fs::write(&input, "()").unwrap();
+        crate::input::read_text(&input, 100).unwrap();
+        let e = write_atomic(&input, b"x").unwrap_err();
+        assert!(e.to_string().contains("is an input of this run"), "{e}");
+        assert_eq!(fs::read(&input).unwrap(), b"()");
+        let e = write_atomic(Path::new("/dev/null"), b"x").unwrap_err();
+        assert!(e.to_string().contains("not a regular file"), "{e}");
+    }
+
+    #[test]
+    fn long_names_get_short_temporaries() {
+        let d = tempfile::tempdir().unwrap();
+        let p = d.path().join(format!("{}.csv", "n".repeat(250)));
+        write_atomic(&p, b"x").unwrap();
+        assert_eq!(fs::read(&p).unwrap(), b"x");
+    }
+
+    #[test]
+    fn an_output_folder_of_a_failed_run_disappears() {
+        let d = tempfile::tempdir().unwrap();
+        let out = d.path().join("a/b/out");
+        drop(OutDir::create(&out).unwrap());
+        assert!(!d.path().join("a").exists());
+        let kept = OutDir::create(&out).unwrap();
+        kept.keep();
+        assert!(out.is_dir());
     }
 }

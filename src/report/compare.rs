@@ -147,7 +147,7 @@ pub fn write_compare(dir: &Path, workload: &str, rows: &[CompareRow]) -> Result<
         let error = std::io::Error::new(std::io::ErrorKind::AlreadyExists, "it is a file, not a folder");
         return Err(WriteError { path: dir.to_path_buf(), error }.into());
     }
-    std::fs::create_dir_all(dir).map_err(|error| WriteError { path: dir.to_path_buf(), error })?;
+    let made = super::OutDir::create(dir)?;
     let json =
         serde_json::to_string_pretty(&serde_json::json!({ "schema_version": 1, "workload": workload, "archs": rows }))
             .map_err(|e| ReportError::Json(e.to_string()))?
@@ -175,5 +175,6 @@ pub fn write_compare(dir: &Path, workload: &str, rows: &[CompareRow]) -> Result<
         files.push((dir.join(format!("{}.png", p.name)), p.png));
     }
     write_all_atomic(&files)?;
+    made.keep();
     Ok(files.into_iter().map(|(p, _)| p).collect())
 }

@@ -10,7 +10,7 @@ pub mod plots;
 mod run;
 mod train;
 
-pub use atomic::{write_all_atomic, write_atomic, WriteError};
+pub use atomic::{write_all_atomic, write_atomic, OutDir, WriteError};
 pub use compare::{compare_row, compare_table, write_compare, CompareRow};
 pub use csv_table::CsvTable;
 pub use memimage::{packed_images, PackedManifest};

@@ -203,7 +203,7 @@ pub fn write_run(dir: &Path, r: &RunReport) -> Result<Written, ReportError> {
         let error = std::io::Error::new(std::io::ErrorKind::AlreadyExists, "it is a file, not a folder");
         return Err(WriteError { path: dir.to_path_buf(), error }.into());
     }
-    std::fs::create_dir_all(dir).map_err(|error| WriteError { path: dir.to_path_buf(), error })?;
+    let made = super::OutDir::create(dir)?;
     let json = serde_json::to_string_pretty(r).map_err(|e| ReportError::Json(e.to_string()))? + "\n";
     let mut files: Vec<(PathBuf, Vec<u8>)> =
         vec![(dir.join("report.json"), json.into_bytes()), (dir.join("layers.csv"), layers_csv(r).into_bytes())];
@@ -212,6 +212,7 @@ pub fn write_run(dir: &Path, r: &RunReport) -> Result<Written, ReportError> {
         files.push((dir.join(format!("{}.png", p.name)), p.png));
     }
     write_all_atomic(&files)?;
+    made.keep();
     Ok(Written { files: files.into_iter().map(|(p, _)| p).collect() })
 }
 

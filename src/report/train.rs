@@ -180,13 +180,12 @@ fn energy_series(r: &TrainReport) -> Series {
     Series { label: r.policy.clone(), points: r.epochs.iter().map(|e| ((e.epoch + 1) as f64, e.energy_j)).collect() }
 }
 
-fn prepare_dir(dir: &Path) -> Result<(), ReportError> {
+fn prepare_dir(dir: &Path) -> Result<super::OutDir, ReportError> {
     if dir.exists() && !dir.is_dir() {
         let error = std::io::Error::new(std::io::ErrorKind::AlreadyExists, "it is a file, not a folder");
         return Err(WriteError { path: dir.to_path_buf(), error }.into());
     }
-    std::fs::create_dir_all(dir).map_err(|error| WriteError { path: dir.to_path_buf(), error })?;
-    Ok(())
+    Ok(super::OutDir::create(dir)?)
 }
 
 /// Files to write: `(path, bytes)`.
@@ -212,8 +211,9 @@ pub fn train_files(dir: &Path, r: &TrainReport) -> Result<(FileSet, Vec<String>)
 /// Writes one run's files into `dir` (created if missing) as one atomic unit.
 pub fn write_train(dir: &Path, r: &TrainReport) -> Result<(Written, Vec<String>), ReportError> {
     let (files, notes) = train_files(dir, r)?;
-    prepare_dir(dir)?;
+    let made = prepare_dir(dir)?;
     write_all_atomic(&files)?;
+    made.keep();
     Ok((Written { files: files.into_iter().map(|(p, _)| p).collect() }, notes))
 }
 
@@ -356,10 +356,12 @@ pub fn write_train_compare(
         files.push((dir.join(format!("{}.svg", p.name)), p.svg.into_bytes()));
         files.push((dir.join(format!("{}.png", p.name)), p.png));
     }
+    let mut made = Vec::new();
     for (folder, _) in reports {
-        prepare_dir(&dir.join(folder))?;
+        made.push(prepare_dir(&dir.join(folder))?);
     }
     write_all_atomic(&files)?;
+    made.into_iter().for_each(super::OutDir::keep);
     Ok((Written { files: files.into_iter().map(|(p, _)| p).collect() }, notes))
 }
 

@@ -111,11 +111,7 @@ pub fn merge(dirs: &[PathBuf], out: Option<&Path>) -> Result<MergeSummary, Sweep
     let have: Vec<usize> = records.iter().map(|r| r.index).collect();
     let missing: Vec<usize> = (0..total).filter(|i| have.binary_search(i).is_err()).collect();
     let out = out.unwrap_or(first_dir);
-    std::fs::create_dir_all(out).map_err(|error| SweepError::Io {
-        path: out.to_path_buf(),
-        what: "cannot create folder",
-        error,
-    })?;
+    let made = crate::report::OutDir::create(out)?;
     let c = &head.config;
     let title = format!("Energy vs cycles: {} on {} (sweep of {} points)", c.workload, c.arch, records.len());
     let points: Vec<(String, f64, f64)> =
@@ -127,6 +123,7 @@ pub fn merge(dirs: &[PathBuf], out: Option<&Path>) -> Result<MergeSummary, Sweep
         (out.join(format!("{}.png", plot.name)), plot.png),
     ];
     write_all_atomic(&files)?;
+    made.keep();
     Ok(MergeSummary {
         points: records.len(),
         total,

@@ -267,7 +267,7 @@ impl PointRecord {
 
     /// Reads and parses a point file.
     pub fn read(path: &Path) -> Result<PointRecord, SweepError> {
-        let text = std::fs::read_to_string(path).map_err(|error| SweepError::Io {
+        let text = crate::input::read_own_text(path, crate::input::MAX_TEXT_BYTES).map_err(|error| SweepError::Io {
             path: path.to_path_buf(),
             what: "cannot read",
             error,

@@ -4,7 +4,7 @@
 //!
 //! Resuming is free: a point counts as done when its file exists and parses and belongs to
 //! this sweep. Point files are written with temp + rename, so a killed run leaves finished
-//! points whole and unfinished ones absent (at worst a stray `.<name>.<pid>.tmp`, ignored).
+//! points whole and unfinished ones absent (at worst a stray hidden `.fastbfp-<pid>-<n>.tmp`, ignored).
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -75,7 +75,7 @@ pub fn csv_name(shard: Shard) -> String {
 }
 
 /// The index a point file's name starts with (`0042-size32-m4.json` -> 42), for `.json` files
-/// that are not hidden (temporaries are `.<name>.<pid>.tmp`).
+/// that are not hidden (temporaries are `.fastbfp-<pid>-<n>.tmp`).
 pub(crate) fn point_file_index(path: &Path) -> Option<usize> {
     let name = path.file_name()?.to_str()?;
     if name.starts_with('.') || !name.ends_with(".json") {

@@ -68,7 +68,7 @@ impl Point {
 
 /// Reads, parses and checks the sweep file at `path`, and the base arch and workload it names.
 pub fn load_sweep(path: &Path) -> Result<Sweep, SweepError> {
-    let text = std::fs::read_to_string(path).map_err(|error| SweepError::Io {
+    let text = crate::input::read_text(path, crate::input::MAX_TEXT_BYTES).map_err(|error| SweepError::Io {
         path: path.to_path_buf(),
         what: "cannot read",
         error,

@@ -535,6 +535,7 @@ pub fn read_npy(path: &Path, max_elements: usize) -> Result<NpyLoad, NpyError> {
     let limit = (max_elements as u64).saturating_mul(8).saturating_add(HEADER_ALLOWANCE);
     let too_large = |size| NpyError::FileTooLarge { path: path.to_path_buf(), size, limit, max_elements };
     let file = std::fs::File::open(path).map_err(io)?;
+    crate::input::note_input(path);
     let size = file.metadata().map_err(io)?.len();
     if size > limit {
         return Err(too_large(size));

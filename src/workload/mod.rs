@@ -49,7 +49,8 @@ pub const DEFAULT_WORKLOAD_ORIGIN: &str = "traces/resnet18-cifar.ron";
 
 /// Reads, parses and checks the workload file at `path`.
 pub fn load_workload(path: &Path) -> Result<Workload, WorkloadError> {
-    let text = std::fs::read_to_string(path).map_err(|error| WorkloadError::Io { path: path.to_path_buf(), error })?;
+    let text = crate::input::read_text(path, crate::input::MAX_TEXT_BYTES)
+        .map_err(|error| WorkloadError::Io { path: path.to_path_buf(), error })?;
     parse_workload(&text, path)
 }
 

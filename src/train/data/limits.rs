@@ -106,6 +106,7 @@ impl Budget {
 fn open(path: &Path) -> Result<(File, u64), DataError> {
     let io = |error| DataError::Io { at: path.display().to_string(), error };
     let file = File::open(path).map_err(io)?;
+    crate::input::note_input(path);
     let size = file.metadata().map_err(io)?.len();
     Ok((file, size))
 }
