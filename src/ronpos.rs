@@ -36,6 +36,31 @@ struct Entry {
 }
 
 /// Every field of a RON document with its position.
+/// Deepest bracket nesting accepted in any RON input (the bundled files use at most 5).
+pub(crate) const MAX_NESTING: usize = 64;
+
+/// `Some((line, col), message)` when brackets nest deeper than [`MAX_NESTING`] (checked before
+/// any parsing, so a hostile file costs one linear scan); strings and comments are skipped.
+pub(crate) fn too_deep(text: &str) -> Option<(Pos, String)> {
+    let mut depth = 0usize;
+    for t in tokenize(text) {
+        match t.tok {
+            Tok::Punct('(' | '[' | '{') => {
+                depth += 1;
+                if depth > MAX_NESTING {
+                    let msg = format!(
+                        "brackets nest more than {MAX_NESTING} levels deep here; allowed at most {MAX_NESTING}"
+                    );
+                    return Some((t.start, msg));
+                }
+            }
+            Tok::Punct(')' | ']' | '}') => depth = depth.saturating_sub(1),
+            _ => {}
+        }
+    }
+    None
+}
+
 #[derive(Debug, Clone, Default)]
 pub(crate) struct Locator {
     entries: Vec<Entry>,

@@ -599,3 +599,28 @@ fn outputs_never_replace_inputs_or_devices_and_failures_leave_nothing() {
     assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
     assert!(long.is_file());
 }
+
+#[test]
+fn deeply_nested_ron_is_refused_quickly_for_every_file_kind() {
+    let f = Files::new();
+    let out = f.out();
+    let deep = format!("{}{}", "[".repeat(100_000), "]".repeat(100_000));
+    let arch = std::fs::read_to_string(arch_path("fast-4x4.ron")).unwrap();
+    let at = arch.rfind(')').unwrap();
+    let bad_arch = f.raw("deep-arch.ron", format!("{}, zzz: {deep})", &arch[..at]).as_bytes());
+    must_fail(&["run", &bad_arch, "-o", out.to_str().unwrap()], &["deep-arch.ron", "nest more than 64"], &out);
+    let bad_wl = f.raw("deep-wl.ron", format!("(name: \"x\", layers: {deep})").as_bytes());
+    must_fail(
+        &["run", &arch_path("fast-4x4.ron"), &bad_wl, "-o", out.to_str().unwrap()],
+        &["deep-wl.ron", "nest more than 64"],
+        &out,
+    );
+    let bad_sweep = f.raw("deep-sweep.ron", format!("(axes: {deep})").as_bytes());
+    must_fail(&["sweep", &bad_sweep, "-o", out.to_str().unwrap()], &["deep-sweep.ron", "nest more than 64"], &out);
+    let bad_case = f.raw("deep-case.ron", format!("(n: {deep})").as_bytes());
+    must_fail(
+        &["golden", "export", "--arch", &arch_path("fast-4x4.ron"), "--case", &bad_case, "-o", out.to_str().unwrap()],
+        &["deep-case.ron", "nest more than 64"],
+        &out,
+    );
+}

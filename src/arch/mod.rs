@@ -106,6 +106,9 @@ fn parse_with(
     origin: &Path,
     load: &dyn Fn(&Path) -> Result<TechTable, ArchError>,
 ) -> Result<Arch, ArchError> {
+    if let Some(((line, col), message)) = crate::ronpos::too_deep(text) {
+        return Err(ArchError::Parse { file: origin.to_path_buf(), line, col, field: String::new(), message });
+    }
     let rep = Reporter::new(origin, text, validate::allowed);
     let file: ArchFile = ron_options().from_str(text).map_err(|e| rep.ron(&e))?;
     validate::validate(&file, &rep, |tech| load(&tech_path(origin, tech)))

@@ -154,6 +154,9 @@ pub fn load_tech(path: &Path) -> Result<TechTable, ArchError> {
 
 /// Parses and validates a technology table; `origin` names it in messages.
 pub fn parse_tech(text: &str, origin: &Path) -> Result<TechTable, ArchError> {
+    if let Some(((line, col), message)) = crate::ronpos::too_deep(text) {
+        return Err(ArchError::Parse { file: origin.to_path_buf(), line, col, field: String::new(), message });
+    }
     let rep = Reporter::new(origin, text, allowed);
     let t: TechTable = ron_options().from_str(text).map_err(|e| rep.ron(&e))?;
     if t.name.trim().is_empty() {

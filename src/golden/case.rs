@@ -152,6 +152,9 @@ pub fn load_case(path: &Path) -> Result<Case, GoldenError> {
 
 /// Parses and checks a case file's text; `origin` names it in messages and anchors `npy` paths.
 pub fn parse_case(text: &str, origin: &Path) -> Result<Case, GoldenError> {
+    if let Some(((line, col), message)) = crate::ronpos::too_deep(text) {
+        return Err(GoldenError::Case { file: origin.to_path_buf(), line, col, field: String::new(), message });
+    }
     let locator = Locator::new(text);
     let err = |field: &str, message: String| {
         let (line, col) = locator.value_pos(field);

@@ -79,6 +79,9 @@ pub fn load_sweep(path: &Path) -> Result<Sweep, SweepError> {
 /// Parses and checks a sweep file's text. `origin` is its path: it names the file in messages
 /// and the `arch` and `workload` paths are resolved against its folder (and read from disk).
 pub fn parse_sweep(text: &str, origin: &Path) -> Result<Sweep, SweepError> {
+    if let Some(((line, col), message)) = crate::ronpos::too_deep(text) {
+        return Err(SweepError::File { file: origin.to_path_buf(), line, col, field: String::new(), message });
+    }
     let rep = Rep { file: origin, locator: Locator::new(text) };
     let file: SweepFile = ron_options().from_str(text).map_err(|e| rep.ron(&e))?;
     let dir = origin.parent().unwrap_or(Path::new(""));

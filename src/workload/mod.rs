@@ -58,6 +58,9 @@ pub fn load_workload(path: &Path) -> Result<Workload, WorkloadError> {
 /// messages, and a `npy(dir: ...)` data folder is resolved against its folder (and every
 /// `.npy` file the GEMMs will read must exist there).
 pub fn parse_workload(text: &str, origin: &Path) -> Result<Workload, WorkloadError> {
+    if let Some(((line, col), message)) = crate::ronpos::too_deep(text) {
+        return Err(WorkloadError::Parse { file: origin.to_path_buf(), line, col, field: String::new(), message });
+    }
     let rep = Reporter::new(origin, text);
     let file: schema::WorkloadFile = schema::ron_options().from_str(text).map_err(|e| rep.ron(&e))?;
     let parts = validate::validate(&file, &rep)?;
