@@ -143,6 +143,36 @@ pub enum RunError {
         /// Why.
         source: Box<crate::gemm::GemmError>,
     },
+    /// The run would keep more records than memory allows.
+    #[error(
+        "{iterations} iterations x {gemms} GEMMs on a {rows} x {cols} array would keep about {estimate_mib} MiB of \
+         per-GEMM records (limit {limit_mib} MiB); run fewer iterations (at most {max_iterations} here)"
+    )]
+    TooLarge {
+        /// Iterations asked for.
+        iterations: usize,
+        /// GEMMs per iteration.
+        gemms: usize,
+        /// Array rows.
+        rows: usize,
+        /// Array columns.
+        cols: usize,
+        /// Estimated memory, MiB.
+        estimate_mib: u64,
+        /// The limit, MiB.
+        limit_mib: u64,
+        /// Most iterations that fit.
+        max_iterations: u64,
+    },
+}
+
+/// Memory the per-GEMM records of one run may take: 2 GiB.
+pub const RECORD_MEMORY_LIMIT_BYTES: u64 = 2 << 30;
+
+/// A lower bound of the bytes one GEMM's record keeps: the record itself and the per-cell busy
+/// counts (fold timelines come on top and are bounded per GEMM by `accel`).
+pub fn record_bytes(arch: &Arch) -> u64 {
+    std::mem::size_of::<GemmRecord>() as u64 + 8 * arch.array.rows as u64 * arch.array.cols as u64 + 512
 }
 
 /// The numerics of one GEMM: the arch's per class, with the workload's precision policy.
@@ -220,6 +250,21 @@ pub fn run_iterations(
     progress: &(dyn Fn() + Sync),
 ) -> Result<RunReport, RunError> {
     let lowered = wl.lower();
+    // Every GEMM of every iteration keeps a record: refuse runs whose records alone would not
+    // fit, before allocating anything.
+    let per_iteration = record_bytes(arch).saturating_mul(lowered.len().max(1) as u64);
+    let estimate = per_iteration.saturating_mul(options.iterations as u64);
+    if estimate > RECORD_MEMORY_LIMIT_BYTES {
+        return Err(RunError::TooLarge {
+            iterations: options.iterations,
+            gemms: lowered.len(),
+            rows: arch.array.rows,
+            cols: arch.array.cols,
+            estimate_mib: estimate >> 20,
+            limit_mib: RECORD_MEMORY_LIMIT_BYTES >> 20,
+            max_iterations: RECORD_MEMORY_LIMIT_BYTES / per_iteration.max(1),
+        });
+    }
     let work: Vec<(usize, usize, &LoweredGemm)> = (0..options.iterations)
         .flat_map(|it| lowered.iter().map(move |g| (it, 0, g)))
         .enumerate()
