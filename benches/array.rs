@@ -16,6 +16,7 @@ fn bench(c: &mut Criterion) {
         shadow_stationary: true,
         double_buffered_accumulators: true,
         full_width: false,
+        overlap_folds: false,
     };
     let spec = GemmSpec {
         pass: Pass::Forward,

@@ -17,6 +17,7 @@ fn main() {
         shadow_stationary: true,
         double_buffered_accumulators: true,
         full_width: false,
+        overlap_folds: false,
     };
     for pass in [Pass::BackwardData, Pass::Forward, Pass::BackwardWeight, Pass::Forward] {
         let (n, k, b) = (32usize, 32 * 16, 512usize);

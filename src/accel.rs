@@ -167,6 +167,7 @@ pub fn simulate_gemm(arch: &Arch, req: &GemmRequest) -> Result<GemmSim, GemmErro
         shadow_stationary: arch.array.shadow_stationary,
         double_buffered_accumulators: arch.array.shadow_accumulators,
         full_width,
+        overlap_folds: arch.array.overlap_folds,
     };
     let mem = mem_params(arch);
     let [_, _, out_class] = classes(pass);

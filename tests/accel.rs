@@ -100,11 +100,14 @@ proptest! {
         dram in 1u64..=64, lat in 0u64..=200, sram in 1u64..=512, kib in 1u64..=4,
         dbuf in any::<bool>(), shadow in any::<bool>(), conv_in in any::<bool>(),
         pass in prop::sample::select(Pass::ALL.to_vec()),
+        (sacc, overlap) in (any::<bool>(), any::<bool>()),
     ) {
         let mut a = arch("fast-4x4.ron");
         a.array.rows = rows;
         a.array.cols = cols;
         a.array.shadow_stationary = shadow;
+        a.array.shadow_accumulators = sacc;
+        a.array.overlap_folds = overlap;
         a.memory.dram.bytes_per_cycle = dram;
         a.memory.dram.latency_cycles = lat;
         a.memory.mantissa_sram.bits_per_cycle = sram;

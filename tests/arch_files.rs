@@ -192,3 +192,21 @@ fn implicit_some_and_explicit_latency_are_accepted() {
         assert_eq!(arch.converter_latency_cycles(), cycles);
     }
 }
+
+#[test]
+fn overlap_folds_defaults_to_false_and_is_refused_with_scalesim_cells() {
+    let origin = root().join("arch/x.ron");
+    let text = std::fs::read_to_string(root().join("arch/fast-4x4.ron")).unwrap();
+    assert!(text.contains("overlap_folds: false"), "bundled arch files list every array option");
+    assert!(!parse_arch(&text, &origin).unwrap().array.overlap_folds);
+    assert!(!parse_arch(&text.replace("overlap_folds: false,", ""), &origin).unwrap().array.overlap_folds);
+    assert!(
+        parse_arch(&text.replace("overlap_folds: false", "overlap_folds: true"), &origin).unwrap().array.overlap_folds
+    );
+    let err = parse_arch(&text.replace("overlap_folds: false", "overlap_folds: 1"), &origin).unwrap_err().to_string();
+    assert!(err.contains("array.overlap_folds"), "{err}");
+    let scalesim = std::fs::read_to_string(root().join("arch/scalesim-32x32-ws.ron")).unwrap();
+    let err = parse_arch(&scalesim.replace("overlap_folds: false", "overlap_folds: true"), &origin).unwrap_err();
+    let msg = err.to_string();
+    assert!(msg.contains("array.overlap_folds = true is out of range") && msg.contains("scalesim"), "{msg}");
+}

@@ -3,7 +3,11 @@
 //! output bits, and those bits equal the reference loop, for random shapes, precisions,
 //! roundings, accumulators, array sizes, passes and schedule options.
 
-use fastbfp::array::{plan_folds, run_array, ArrayConfig, Fidelity, GemmGeometry};
+use fastbfp::array::probe::NoProbe;
+use fastbfp::array::{
+    footprint, os_fold_probed, plan_folds, run_array, ws_fold_probed, ArrayConfig, Fidelity, Footprint, GemmGeometry,
+    PlaneStore, TickCtx,
+};
 use fastbfp::bfp::{ExpBase, LfsrParams, Rounding};
 use fastbfp::fmac::AccumulatorKind;
 use fastbfp::gemm::{quantize_operands, reference_gemm, GemmOperands, GemmSpec, OperandSpec, Pass};
@@ -23,7 +27,7 @@ struct Case {
 
 fn case() -> impl Strategy<Value = Case> {
     let array = prop::sample::select(vec![(1usize, 1usize), (1, 5), (4, 1), (4, 4), (8, 16), (3, 7), (32, 32)]);
-    let opts = (array, any::<bool>(), any::<bool>(), any::<bool>());
+    let opts = (array, any::<bool>(), any::<bool>(), any::<bool>(), any::<bool>());
     let fmt = (
         prop::sample::select(vec![1usize, 2, 4, 5, 8, 16]),
         2u32..=8,
@@ -34,7 +38,7 @@ fn case() -> impl Strategy<Value = Case> {
         prop::sample::select(Pass::ALL.to_vec()),
         any::<u16>(),
     );
-    (opts, fmt).prop_flat_map(|(((ar, ac), shadow, dbuf, fw), (g, mx, my, rx, ry, acc, pass, seed))| {
+    (opts, fmt).prop_flat_map(|(((ar, ac), shadow, dbuf, fw, overlap), (g, mx, my, rx, ry, acc, pass, seed))| {
         let spec = GemmSpec {
             pass,
             group: g,
@@ -51,6 +55,7 @@ fn case() -> impl Strategy<Value = Case> {
             shadow_stationary: shadow,
             double_buffered_accumulators: dbuf,
             full_width: fw,
+            overlap_folds: overlap,
         };
         // 1 to 3 folds along every array dimension; sizes not multiples of g.
         let (r_folds, c_folds) = (1usize..=3, 1usize..=3);
@@ -107,6 +112,33 @@ proptest! {
         // Timing does not depend on the numbers.
         let timing_only = run_array(&geo, None, &c.cfg, Fidelity::Cycle);
         prop_assert_eq!(timing_only.cycles, tick.cycles);
+        // Nor do the numbers (or the work per cell) on overlapping the folds.
+        let other = ArrayConfig { overlap_folds: !c.cfg.overlap_folds, ..c.cfg };
+        let flipped = run_array(&geo, Some(&o), &other, Fidelity::Cycle);
+        prop_assert_eq!(bits(flipped.out.as_ref().unwrap()), bits(tick.out.as_ref().unwrap()));
+        prop_assert_eq!(&flipped.busy, &tick.busy);
+        let (on, off) = if c.cfg.overlap_folds { (&tick, &flipped) } else { (&flipped, &tick) };
+        prop_assert!(on.cycles <= off.cycles, "overlap {} > back to back {}", on.cycles, off.cycles);
+        // The footprint every overlapped schedule is built from: measured == closed form.
+        let (xs, ys) = (PlaneStore::new(&o.x), PlaneStore::new(&o.y));
+        let ctx = TickCtx {
+            rows: c.cfg.rows,
+            cols: c.cfg.cols,
+            geo,
+            operands: Some((&xs, &ys)),
+            acc_kind: o.spec.accumulator,
+            full_width: c.cfg.full_width,
+        };
+        let mut psums: Vec<_> =
+            (0..geo.out_rows * geo.out_cols).map(|_| fastbfp::fmac::Accumulator::new(o.spec.accumulator)).collect();
+        for f in plan_folds(&geo, c.cfg.rows, c.cfg.cols) {
+            let t = match geo.pass {
+                Pass::BackwardWeight => os_fold_probed(&ctx, &f, &mut psums, &mut NoProbe),
+                _ => ws_fold_probed(&ctx, &f, &mut psums, &mut NoProbe),
+            };
+            let want = Footprint { after_prev: 0, ..footprint(&geo, &f, c.cfg.rows, c.cfg.cols) };
+            prop_assert_eq!(&t.footprint, &want, "fold {}", f.index);
+        }
     }
 }
 
@@ -120,6 +152,7 @@ fn closed_forms_on_a_table_of_small_cases() {
         shadow_stationary: false,
         double_buffered_accumulators: false,
         full_width: false,
+        overlap_folds: false,
     };
     type Row = (Pass, (usize, usize), usize, usize, usize, u32, u32, u64);
     let cases: &[Row] = &[
@@ -153,6 +186,7 @@ fn precision_scaling_two_bit_takes_a_quarter_of_the_streaming() {
             shadow_stationary: true,
             double_buffered_accumulators: true,
             full_width: false,
+            overlap_folds: false,
         };
         let s2 = run_array(&geo(1), None, &cfg, Fidelity::Cycle).breakdown.stream_cycles;
         let s4 = run_array(&geo(2), None, &cfg, Fidelity::Cycle).breakdown.stream_cycles;
@@ -176,6 +210,7 @@ fn shadow_loading_hides_loads_behind_streaming() {
         shadow_stationary: false,
         double_buffered_accumulators: false,
         full_width: false,
+        overlap_folds: false,
     };
     let shadow = ArrayConfig { shadow_stationary: true, ..plain };
     let a = run_array(&geo, None, &plain, Fidelity::Cycle);
@@ -233,7 +268,52 @@ proptest! {
         cx in 1u32..=4, cy in 1u32..=4, shadow in any::<bool>(), dbuf in any::<bool>(),
     ) {
         let geo = GemmGeometry { pass, out_rows: rows, out_cols: cols, reduction_groups: red, x_chunks: cx, y_chunks: cy };
-        let cfg = ArrayConfig { rows: r, cols: c, shadow_stationary: shadow, double_buffered_accumulators: dbuf, full_width: false };
+        let cfg = ArrayConfig { rows: r, cols: c, shadow_stationary: shadow, double_buffered_accumulators: dbuf, full_width: false, overlap_folds: false };
         prop_assert_eq!(run_array(&geo, None, &cfg, Fidelity::Fold).cycles, recurrence_cycles(&geo, &cfg));
+    }
+}
+
+/// Overlapped folds by hand (docs/timing.md, "Overlapped folds"): three folds on a 4 x 4 array,
+/// with and without `overlap_folds`, at both fidelities.
+#[test]
+fn overlapped_folds_save_the_closed_form_on_three_folds() {
+    let cfg = |shadow, dbuf, overlap| ArrayConfig {
+        rows: 4,
+        cols: 4,
+        shadow_stationary: shadow,
+        double_buffered_accumulators: dbuf,
+        full_width: false,
+        overlap_folds: overlap,
+    };
+    // (pass, out rows, out cols, reduction groups, shadow, dbuf, cycles back to back, overlapped, saving)
+    type Row = (Pass, usize, usize, usize, bool, bool, u64, u64, u64);
+    let p = 4u64; // c_x = c_y = 2
+    let cases: &[Row] = &[
+        // Forward, N = 4, K = 12 groups (three K folds of 4), B = T = 10, shadow registers.
+        // Back to back: load 8, then three streams of p (T + R_u + C - 2) = 64: 8 + 3 * 64 = 200.
+        // Overlapped: stream starts 8, 8 + pT = 48, 48 + pT = 88 (partial sums wait only
+        // pC = 16; the loads, 8 each, start at 8 and at 72, when fold 0's last cell released
+        // column 3 and its shadow slots: 8 + p (R_u - 1 + 3 + T), and are hidden);
+        // 88 + 64 = 152. Saving: p (R_u + C - 2) = 24 per fold after the first.
+        (Pass::Forward, 4, 10, 12, true, false, 200, 152, 2 * p * (4 + 4 - 2)),
+        // Backward-weight, 4 x 12 outputs (three column tiles), T = 5 groups, single accumulators.
+        // Back to back: 3 * (p (T + R_u + C_u - 2) + C) = 3 * (44 + 4) = 144. Overlapped: each fold
+        // starts one cycle into the previous drain (column 0 is empty after one drain cycle):
+        // saving C - 1 = 3 per fold after the first.
+        (Pass::BackwardWeight, 4, 12, 5, false, false, 144, 138, 2 * (4 - 1)),
+        // The same with double-buffered accumulators and T = 8 groups (so pT = 32 >= the bank's
+        // drain): back to back 3 * 56 + 4 = 172; overlapped stream starts 0, 32, 64, end
+        // 64 + 56 + 4 = 124. Saving p (R_u + C_u - 2) = 24 per fold after the first.
+        (Pass::BackwardWeight, 4, 12, 8, false, true, 172, 124, 2 * p * (4 + 4 - 2)),
+    ];
+    for &(pass, out_rows, out_cols, nq, shadow, dbuf, back_to_back, overlapped, saving) in cases {
+        let geo = GemmGeometry { pass, out_rows, out_cols, reduction_groups: nq, x_chunks: 2, y_chunks: 2 };
+        assert_eq!(plan_folds(&geo, 4, 4).len(), 3);
+        for fidelity in [Fidelity::Cycle, Fidelity::Fold] {
+            let off = run_array(&geo, None, &cfg(shadow, dbuf, false), fidelity).cycles;
+            let on = run_array(&geo, None, &cfg(shadow, dbuf, true), fidelity).cycles;
+            assert_eq!((off, on), (back_to_back, overlapped), "{pass:?} {fidelity:?}");
+            assert_eq!(off - on, saving, "{pass:?} {fidelity:?}");
+        }
     }
 }

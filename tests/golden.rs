@@ -530,3 +530,15 @@ fn npy_operands_are_checked_against_the_case() {
     assert!(o.status.success(), "{}", stderr(&o));
     assert_eq!(std::fs::read(out.join("x.npy")).unwrap(), std::fs::read(tmp.path().join("x.npy")).unwrap());
 }
+
+#[test]
+fn overlapped_folds_are_refused_with_the_option_named() {
+    // The vectors and the reference RTL run folds back to back.
+    let mut arch = load_arch(&root().join("arch/fast-4x4.ron")).unwrap();
+    let case = load_case(&root().join("traces/golden/forward-multifold.ron")).unwrap();
+    assert!(export(&arch, &case).is_ok());
+    arch.array.overlap_folds = true;
+    let err = export(&arch, &case).err().expect("refused").to_string();
+    assert!(err.contains("array.overlap_folds"), "{err}");
+    assert!(case_operands(&arch, &case).is_err());
+}

@@ -56,6 +56,9 @@ pub struct ArrayConfig {
     pub shadow_accumulators: bool,
     /// Whether the backward passes need W, A or dO transposed through memory.
     pub transpose: Transpose,
+    /// Overlapped folds: the next fold's wavefront enters the array while the previous fold
+    /// drains (`docs/timing.md`, "Overlapped folds"). Not allowed with `scalesim` cells.
+    pub overlap_folds: bool,
 }
 
 /// The kind of processing element (DESIGN §5, §5.1, §7).

@@ -39,6 +39,9 @@ pub(crate) struct ArrayFile {
     pub shadow_stationary: bool,
     pub shadow_accumulators: bool,
     pub transpose: Transpose,
+    /// Optional (default false) so that arch files written before it still load.
+    #[serde(default)]
+    pub overlap_folds: bool,
 }
 
 #[derive(Debug, Deserialize)]

@@ -34,6 +34,9 @@ const LIMITS: &[(&str, i64, i64, &str)] = &[
     ("memory.mantissa_sram.bits_per_cycle", 1, 1 << 20, "1..=1048576"),
 ];
 
+/// The allowed values of `array.overlap_folds`.
+const OVERLAP_ALLOWED: &str = "true, false (false with scalesim cells: SCALE-Sim runs folds back to back)";
+
 /// The allowed values of the arch-file field at `path`, in words (`None` for a struct).
 pub(crate) fn allowed(path: &str) -> Option<String> {
     if let Some(&(_, _, _, text)) = LIMITS.iter().find(|l| l.0 == path) {
@@ -45,6 +48,7 @@ pub(crate) fn allowed(path: &str) -> Option<String> {
         "array.cell" => "fmac(chunk_bits: 2), bfp_full, fp32, bf16, int8, scalesim(dataflow: ws | os | is)",
         "array.cell.dataflow" => "ws, os, is",
         "array.shadow_stationary" | "array.shadow_accumulators" | "memory.double_buffering" => "true, false",
+        "array.overlap_folds" => OVERLAP_ALLOWED,
         "array.transpose" => "free, explicit",
         "bfp.accumulator" => "fp32, exact",
         "converters.placement" => "array_outputs, memory_to_array",
@@ -155,7 +159,13 @@ pub(crate) fn validate(
         shadow_stationary: a.shadow_stationary,
         shadow_accumulators: a.shadow_accumulators,
         transpose: a.transpose,
+        overlap_folds: a.overlap_folds,
     };
+    if a.overlap_folds && matches!(cell, CellKind::Scalesim { .. }) {
+        // SCALE-Sim's compute cycles are closed forms of its own with folds back to back;
+        // overlapping them would break the equality the cell exists for.
+        return Err(rep.out_of_range("array.overlap_folds", true, OVERLAP_ALLOWED));
+    }
     let (mut bfp, mut precision, mut lfsr, mut converters) = default_bfp();
     if cell.is_bfp() {
         let sections = [

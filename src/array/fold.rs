@@ -149,6 +149,84 @@ pub fn closed_form(geo: &GemmGeometry, fold: &Fold, rows: usize, cols: usize) ->
     }
 }
 
+/// One input lane of the array edge, in the numbering [`Footprint::lanes`] uses: `0..C` E0/M0
+/// at the bottom of each column, `C..C+R` E1/M1 at the left of each row (row 0 at the top),
+/// `C+R..C+2R` Y1 partial sums at the left of each row, `C+2R..2C+2R` Y0 partial sums at the
+/// top of each column.
+pub fn lane_count(rows: usize, cols: usize) -> usize {
+    2 * rows + 2 * cols
+}
+
+/// Where a fold's data sit in the array over time, in cycles from the start of its streaming
+/// phase: what a following fold may not overlap when `overlap_folds` is on (`docs/timing.md`,
+/// "Overlapped folds"). Measured by the tick model, given in closed form by [`footprint`].
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+pub struct Footprint {
+    /// Input lanes the fold feeds: `(lane, first entry cycle, end of its last entry)`.
+    pub lanes: Vec<(usize, u64, u64)>,
+    /// Columns with cells that compute: `(col, first cycle a cell of it computes, end of its
+    /// last computing cycle or of its last E0/M0 entry, whichever is later)`.
+    pub cols: Vec<(usize, u64, u64)>,
+    /// Output stationary: `(col, d)`: after `d` cycles of the drain no result of the fold is
+    /// left in column `col` (every column the drain shifts through).
+    pub drained: Vec<(usize, u64)>,
+    /// Cycles after the previous fold's streaming start before this fold may start streaming
+    /// because it reads partial sums the previous fold writes (0 for the first fold of a
+    /// reduction).
+    pub after_prev: u64,
+}
+
+impl Footprint {
+    /// End of the fold's last entry on any lane: its operand buffer is no longer read.
+    pub fn feed_end(&self) -> u64 {
+        self.lanes.iter().map(|l| l.2).max().unwrap_or(0)
+    }
+}
+
+/// The closed form of a fold's [`Footprint`] on an `rows x cols` array (derivation in
+/// `docs/timing.md`, "Overlapped folds"). With `p` the beat, `T` the stream length:
+/// - forward: E0/M0 lane of column `s < C_u` and Y1 lane of row `d < R_u` (from the bottom)
+///   carry entries in beats `[skew, skew + T)`; column `s` computes in beats
+///   `[s, R_u - 1 + s + T)`; partial sums read back wait `C` beats;
+/// - backward-data: E1/M1 lane of used row `s` (from the top, `s >= R - R_u`) and Y0 lane of
+///   column `d < C_u`; column `d` computes in beats `[d + R - R_u, d + R - 1 + T)`; partial
+///   sums wait `R` beats;
+/// - backward-weight: E0/M0 of column `c < C_u`, E1/M1 of row `e < R_u`; column `c` computes
+///   in beats `[c, c + R_u - 1 + T)`; column `c` is empty after `c + 1` drain cycles.
+pub fn footprint(geo: &GemmGeometry, fold: &Fold, rows: usize, cols: usize) -> Footprint {
+    let p = geo.beat_cycles();
+    let (t, ru, cu) = (fold.stream_len as u64, fold.rows_used, fold.cols_used);
+    let (r, c) = (rows, cols);
+    let span = |skew: usize| (p * skew as u64, p * (skew as u64 + t));
+    let mut fp = Footprint::default();
+    let mut lane = |l: usize, skew: usize| {
+        let (a, b) = span(skew);
+        fp.lanes.push((l, a, b));
+    };
+    match geo.pass {
+        Pass::Forward => {
+            (0..cu).for_each(|s| lane(s, s));
+            (0..ru).for_each(|d| lane(c + r + (r - 1 - d), d));
+            fp.cols = (0..cu).map(|s| (s, p * s as u64, span(ru - 1 + s).1)).collect();
+            fp.after_prev = if fold.first_of_reduction { 0 } else { p * c as u64 };
+        }
+        Pass::BackwardData => {
+            (r - ru..r).for_each(|s| lane(c + s, s));
+            (0..cu).for_each(|d| lane(c + 2 * r + d, d));
+            fp.cols = (0..cu).map(|d| (d, p * (d + r - ru) as u64, span(d + r - 1).1)).collect();
+            fp.after_prev = if fold.first_of_reduction { 0 } else { p * r as u64 };
+        }
+        Pass::BackwardWeight => {
+            (0..cu).for_each(|s| lane(s, s));
+            (0..ru).for_each(|e| lane(c + (r - 1 - e), e));
+            fp.cols = (0..cu).map(|s| (s, p * s as u64, span(ru - 1 + s).1)).collect();
+            fp.drained = (0..c).map(|s| (s, s as u64 + 1)).collect();
+        }
+    }
+    fp.lanes.sort_unstable();
+    fp
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

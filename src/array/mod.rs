@@ -10,7 +10,7 @@ mod run;
 pub mod scalesim;
 mod tick;
 
-pub use fold::{closed_form, plan_folds, Fold, GemmGeometry, PhaseCycles};
+pub use fold::{closed_form, footprint, lane_count, plan_folds, Fold, Footprint, GemmGeometry, PhaseCycles};
 pub use planes::PlaneStore;
 pub use run::{
     run_array, run_array_with, ArrayConfig, ArrayRun, CycleBreakdown, Fidelity, FoldGate, FoldRecord, IdealMemory,

@@ -5,9 +5,9 @@
 
 use serde::Serialize;
 
-use super::fold::{closed_form, plan_folds, Fold, GemmGeometry, PhaseCycles};
+use super::fold::{closed_form, footprint, lane_count, plan_folds, Fold, Footprint, GemmGeometry, PhaseCycles};
 use super::planes::PlaneStore;
-use super::tick::{os_fold, ws_fold, TickCtx};
+use super::tick::{after_prev, os_fold, ws_fold, TickCtx};
 use crate::fmac::Accumulator;
 use crate::gemm::{fast_gemm, GemmOperands, Pass};
 use crate::sim::{Cycle, EventQueue, StallReason, StallStats};
@@ -47,6 +47,9 @@ pub struct ArrayConfig {
     pub double_buffered_accumulators: bool,
     /// Full-width multipliers (`bfp_full`): one group pair per cycle whatever the widths.
     pub full_width: bool,
+    /// Overlapped folds: the next fold's wavefront enters the array while the previous one
+    /// drains (`docs/timing.md`, "Overlapped folds").
+    pub overlap_folds: bool,
 }
 
 /// When each phase of one fold ran, in cycles from the start of the GEMM (end exclusive).
@@ -146,11 +149,13 @@ pub fn run_array_with(
     let folds = plan_folds(geo, r, c);
     let mut busy = vec![0u64; r * c];
     let mut phases = Vec::with_capacity(folds.len());
+    let mut prints = Vec::with_capacity(folds.len());
     let out = match fidelity {
         Fidelity::Fold => {
             let p = geo.beat_cycles();
             for f in &folds {
                 phases.push(closed_form(geo, f, r, c));
+                prints.push(if cfg.overlap_folds { footprint(geo, f, r, c) } else { Footprint::default() });
                 // Every used cell does T group pairs of p passes; used cells are the bottom-left
                 // rows_used x cols_used block in every dataflow.
                 for row in r - f.rows_used..r {
@@ -174,18 +179,25 @@ pub fn run_array_with(
             };
             let mut psums: Vec<Accumulator> =
                 (0..geo.out_rows * geo.out_cols).map(|_| Accumulator::new(acc_kind)).collect();
+            // When each output was last written, in cycles from its writer's streaming start.
+            let mut written = vec![0u64; geo.out_rows * geo.out_cols];
             for f in &folds {
-                let t = match geo.pass {
+                let mut t = match geo.pass {
                     Pass::BackwardWeight => os_fold(&ctx, f, &mut psums),
                     _ => ws_fold(&ctx, f, &mut psums),
                 };
+                // Folds along a reduction are consecutive: the writer of what `f` reads is the
+                // fold before it.
+                t.footprint.after_prev = after_prev(&written, &t.reads);
+                t.writes.iter().for_each(|&(out, at)| written[out] = at);
                 phases.push(t.phases);
+                prints.push(t.footprint);
                 busy.iter_mut().zip(&t.busy).for_each(|(a, b)| *a += b);
             }
             ops.map(|_| psums.iter().map(Accumulator::result).collect())
         }
     };
-    let records = schedule(geo.pass, cfg, &folds, &phases, gate);
+    let records = schedule(geo.pass, cfg, &folds, &phases, &prints, gate);
     let cycles = records.iter().map(|f| f.stream.1.max(f.drain.1).max(f.load.1)).max().unwrap_or(0);
     ArrayRun { cycles, breakdown: breakdown(&records), folds: records, busy, out }
 }
@@ -201,6 +213,10 @@ enum Event {
     StreamEnd(usize),
     /// Fold `f`'s drain finished.
     DrainEnd(usize),
+    /// Overlapped folds: fold `f`'s last operand entered the array (its buffer is free).
+    FeedEnd(usize),
+    /// Overlapped folds: a phase may start now (its bound is not the end of another phase).
+    Wake,
 }
 
 /// Per-fold progress of the schedule.
@@ -210,9 +226,58 @@ struct Progress {
     load: Option<(u64, u64)>,
     stream: Option<(u64, u64)>,
     drain: Option<(u64, u64)>,
-    /// The cycle the array alone would have let the fold begin.
+    /// The cycle the array alone would have let the fold begin (its load for weight
+    /// stationary, its streaming for output stationary).
     array_free: u64,
+    /// Weight stationary: the cycle the array alone would have let its streaming begin, the
+    /// load aside.
+    stream_bound: u64,
     stretch: (u64, Option<StallReason>),
+}
+
+/// Overlapped folds: when each resource a fold occupies is free again, in absolute cycles,
+/// over every fold placed so far (a later fold may use a lane or column an earlier one used
+/// and the one just before it did not).
+struct Resources {
+    /// Per input lane ([`lane_count`] numbering): end of the last entry.
+    lanes: Vec<u64>,
+    /// Per column: every cell has taken its stationary operand out of the shadow slots (a cell
+    /// swaps as soon as the fold before no longer needs its active operand and the shadow is
+    /// loaded, at the latest when the fold reaches it).
+    shadow: Vec<u64>,
+    /// Per column: no cell computes with its stationary operand any more and the E0/M0 port
+    /// carries no entries.
+    stationary: Vec<u64>,
+    /// Per accumulator bank (two when double-buffered) and column: no result left to drain.
+    accumulators: [Vec<u64>; 2],
+}
+
+impl Resources {
+    fn new(rows: usize, cols: usize) -> Self {
+        Self {
+            lanes: vec![0; lane_count(rows, cols)],
+            shadow: vec![0; cols],
+            stationary: vec![0; cols],
+            accumulators: [vec![0; cols], vec![0; cols]],
+        }
+    }
+    /// Earliest streaming start for a fold with footprint `fp` as far as its lanes go.
+    fn lanes_bound(&self, fp: &Footprint) -> u64 {
+        fp.lanes.iter().map(|&(l, first, _)| self.lanes[l].saturating_sub(first)).max().unwrap_or(0)
+    }
+    /// A fold with footprint `fp`, loaded by `load_end`, streams from `start`, `stretch`
+    /// cycles longer than its own.
+    fn streamed(&mut self, fp: &Footprint, load_end: u64, start: u64, stretch: u64) {
+        for &(l, _, end) in &fp.lanes {
+            self.lanes[l] = self.lanes[l].max(start + end + stretch);
+        }
+        for &(c, _, end) in &fp.cols {
+            // Every cell of the column swaps once the folds before released it and the shadow
+            // is loaded; the lanes make that no later than the fold's first beat in the cell.
+            self.shadow[c] = self.shadow[c].max(self.stationary[c].max(load_end));
+            self.stationary[c] = self.stationary[c].max(start + end + stretch);
+        }
+    }
 }
 
 /// Places the fold phases on the timeline with a discrete-event loop: events leave the queue
@@ -227,23 +292,48 @@ struct Progress {
 /// - output stationary: stream once the previous fold finished streaming and its accumulators
 ///   were handed to the drain (double-buffered) or drained; drain once streaming ended and the
 ///   previous drain finished.
+///
+/// With `overlap_folds` the conditions on the previous fold's end are replaced by the
+/// resources of [`Footprint`] (`docs/timing.md`, "Overlapped folds"), and a fold's operand
+/// buffer frees when its last operand entered the array rather than when its streaming ended.
 fn schedule(
     pass: Pass,
     cfg: &ArrayConfig,
     folds: &[Fold],
     phases: &[PhaseCycles],
+    prints: &[Footprint],
     gate: &mut dyn FoldGate,
 ) -> Vec<FoldRecord> {
     let n = folds.len();
     let os = pass == Pass::BackwardWeight;
+    let overlap = cfg.overlap_folds;
+    let mut res = Resources::new(cfg.rows, cfg.cols);
     let mut st = vec![Progress::default(); n];
     let mut queue: EventQueue<Event> = EventQueue::new();
+    let mut woken = None;
+    let mut wake = |at: u64, queue: &mut EventQueue<Event>| {
+        if woken != Some(at) {
+            woken = Some(at);
+            queue.push(Cycle(at), Event::Wake);
+        }
+    };
     let slots = gate.buffer_slots().max(1);
     let mut fetched = 0usize;
     let fetch = |f: usize, now: u64, gate: &mut dyn FoldGate, queue: &mut EventQueue<Event>| {
         let (at, reason) = gate.fetch_operands(&folds[f], Cycle(now));
         queue.push(at.max(Cycle(now)), Event::OperandsReady(f));
         reason
+    };
+    // The phases the memory model sees: with overlapped folds a fold has the array's lanes to
+    // itself for the spacing of its entries, not for its whole streaming phase.
+    let gated = |f: usize| {
+        let ph = phases[f];
+        if overlap {
+            let issue = prints[f].lanes.iter().map(|l| l.2 - l.1).max().unwrap_or(ph.stream);
+            PhaseCycles { stream: issue, ..ph }
+        } else {
+            ph
+        }
     };
     let mut reasons = vec![StallReason::Dram; n];
     while fetched < n.min(slots) {
@@ -264,26 +354,46 @@ fn schedule(
             let Some((ready, _)) = st[f].ready else { break };
             if os {
                 if st[f].stream.is_none() {
-                    let free = match prev {
-                        None => Some(0),
-                        Some(p) => match (p.stream, p.drain) {
-                            (Some((_, se)), Some((ds, de))) => {
-                                Some(if cfg.double_buffered_accumulators { se.max(ds) } else { se.max(de) })
-                            }
-                            _ => None,
-                        },
+                    let free = if overlap {
+                        // The lanes, and the accumulators of its bank drained far enough.
+                        let bank_owner =
+                            if cfg.double_buffered_accumulators { f.checked_sub(2) } else { f.checked_sub(1) };
+                        let prev_streamed = prev.is_none_or(|p| p.stream.is_some());
+                        let owner_drained = bank_owner.is_none_or(|o| st[o].drain.is_some());
+                        (prev_streamed && owner_drained).then(|| {
+                            let acc = &res.accumulators[if cfg.double_buffered_accumulators { f % 2 } else { 0 }];
+                            let accs = prints[f].cols.iter().map(|&(c, first, _)| acc[c].saturating_sub(first));
+                            res.lanes_bound(&prints[f]).max(accs.max().unwrap_or(0))
+                        })
+                    } else {
+                        match prev {
+                            None => Some(0),
+                            Some(p) => match (p.stream, p.drain) {
+                                (Some((_, se)), Some((ds, de))) => {
+                                    Some(if cfg.double_buffered_accumulators { se.max(ds) } else { se.max(de) })
+                                }
+                                _ => None,
+                            },
+                        }
                     };
                     let Some(free) = free else { break };
                     let start = free.max(ready);
                     if start > now {
+                        if overlap {
+                            wake(start, &mut queue);
+                        }
                         break;
                     }
                     st[f].array_free = free;
-                    let (stretch, why) = gate.stream_stretch(&folds[f], &ph, Cycle(start));
+                    let (stretch, why) = gate.stream_stretch(&folds[f], &gated(f), Cycle(start));
                     st[f].stretch = (stretch, (stretch > 0).then_some(why));
                     st[f].load = Some((start, start));
                     st[f].stream = Some((start, start + ph.stream + stretch));
                     queue.push(Cycle(start + ph.stream + stretch), Event::StreamEnd(f));
+                    if overlap {
+                        res.streamed(&prints[f], start, start, stretch);
+                        queue.push(Cycle(start + prints[f].feed_end() + stretch), Event::FeedEnd(f));
+                    }
                 }
                 if st[f].drain.is_none() {
                     let Some((_, se)) = st[f].stream else { break };
@@ -291,18 +401,39 @@ fn schedule(
                         None => Some(0),
                         Some(p) => p.drain.map(|(_, de)| de),
                     };
-                    let Some(pd) = prev_drained else { break };
+                    // With overlapped folds the next fold may stream before this one drains.
+                    let Some(pd) = prev_drained else {
+                        if overlap {
+                            continue;
+                        }
+                        break;
+                    };
                     if se > now || pd > now {
+                        if overlap {
+                            continue;
+                        }
                         break;
                     }
                     let ds = se.max(pd);
                     st[f].drain = Some((ds, ds + ph.drain));
                     queue.push(Cycle(ds + ph.drain), Event::DrainEnd(f));
+                    if overlap {
+                        let acc = &mut res.accumulators[if cfg.double_buffered_accumulators { f % 2 } else { 0 }];
+                        for &(c, d) in &prints[f].drained {
+                            acc[c] = acc[c].max(ds + d);
+                        }
+                    }
                 }
             } else {
                 if st[f].load.is_none() {
                     let free = match prev {
                         None => Some(0),
+                        Some(p) if overlap => p.stream.map(|_| {
+                            // The load path, and the columns it shifts free of earlier folds.
+                            let cols = &if cfg.shadow_stationary { &res.shadow } else { &res.stationary }
+                                [..folds[f].cols_used];
+                            p.load.map_or(0, |l| l.1).max(cols.iter().copied().max().unwrap_or(0))
+                        }),
                         Some(p) if cfg.shadow_stationary => match (p.load, p.stream) {
                             (Some((_, le)), Some((ss, _))) => Some(le.max(ss)),
                             _ => None,
@@ -312,6 +443,9 @@ fn schedule(
                     let Some(free) = free else { break };
                     let start = free.max(ready);
                     if start > now {
+                        if overlap {
+                            wake(start, &mut queue);
+                        }
                         break;
                     }
                     st[f].array_free = free;
@@ -320,21 +454,35 @@ fn schedule(
                 }
                 if st[f].stream.is_none() {
                     let Some((_, le)) = st[f].load else { break };
-                    let prev_end = match prev {
+                    let bound = match prev {
                         None => Some(0),
+                        Some(p) if overlap => p.stream.map(|(ps, _)| {
+                            // The lanes, and the partial sums it reads back written.
+                            let fp = &prints[f];
+                            let dep = if fp.after_prev > 0 { ps + p.stretch.0 + fp.after_prev } else { 0 };
+                            res.lanes_bound(fp).max(dep)
+                        }),
                         Some(p) => p.stream.map(|(_, se)| se),
                     };
-                    let Some(pe) = prev_end else { break };
-                    if le > now || pe > now {
+                    let Some(bound) = bound else { break };
+                    if le > now || bound > now {
+                        if overlap && le <= now {
+                            wake(bound, &mut queue);
+                        }
                         break;
                     }
-                    let start = le.max(pe);
-                    let (stretch, why) = gate.stream_stretch(&folds[f], &ph, Cycle(start));
+                    let start = le.max(bound);
+                    st[f].stream_bound = bound;
+                    let (stretch, why) = gate.stream_stretch(&folds[f], &gated(f), Cycle(start));
                     st[f].stretch = (stretch, (stretch > 0).then_some(why));
                     let end = start + ph.stream + stretch;
                     st[f].stream = Some((start, end));
                     st[f].drain = Some((end, end));
                     queue.push(Cycle(end), Event::StreamEnd(f));
+                    if overlap {
+                        res.streamed(&prints[f], le, start, stretch);
+                        queue.push(Cycle(start + prints[f].feed_end() + stretch), Event::FeedEnd(f));
+                    }
                 }
             }
         }
@@ -342,10 +490,11 @@ fn schedule(
         now = at.0;
         match ev {
             Event::OperandsReady(f) => st[f].ready = Some((now, reasons[f])),
-            Event::LoadEnd(_) | Event::DrainEnd(_) => {}
-            Event::StreamEnd(_) => {
-                // The fold's operand buffer is free: fetch for the fold waiting for it.
-                if fetched < n {
+            Event::LoadEnd(_) | Event::DrainEnd(_) | Event::Wake => {}
+            Event::StreamEnd(_) | Event::FeedEnd(_) => {
+                // The fold's operand buffer is free (at its last entry with overlapped folds,
+                // at the end of its streaming otherwise): fetch for the fold waiting for it.
+                if matches!(ev, Event::FeedEnd(_)) == overlap && fetched < n {
                     reasons[fetched] = fetch(fetched, now, gate, &mut queue);
                     fetched += 1;
                 }
@@ -354,25 +503,20 @@ fn schedule(
         if let Event::StreamEnd(f) | Event::DrainEnd(f) = ev {
             let done = if os { matches!(ev, Event::DrainEnd(_)) } else { true };
             if done {
-                let rec = record(folds[f], phases[f], &st[f], os, f.checked_sub(1).map(|p| st[p]));
+                let rec = record(folds[f], phases[f], &st[f], os);
                 gate.finished(&rec, Cycle(now));
             }
         }
     }
-    (0..n).map(|f| record(folds[f], phases[f], &st[f], os, f.checked_sub(1).map(|p| st[p]))).collect()
+    (0..n).map(|f| record(folds[f], phases[f], &st[f], os)).collect()
 }
 
 /// The timeline entry of a placed fold, with its wait measured against when the array alone
 /// would have let it run.
-fn record(fold: Fold, phases: PhaseCycles, p: &Progress, os: bool, prev: Option<Progress>) -> FoldRecord {
+fn record(fold: Fold, phases: PhaseCycles, p: &Progress, os: bool) -> FoldRecord {
     let (load, stream, drain) = (p.load.unwrap_or_default(), p.stream.unwrap_or_default(), p.drain.unwrap_or_default());
     let reason = p.ready.map(|r| r.1);
-    let wait = if os {
-        stream.0 - p.array_free
-    } else {
-        let prev_end = prev.and_then(|q| q.stream).map_or(0, |s| s.1);
-        stream.0 - (p.array_free + phases.load).max(prev_end)
-    };
+    let wait = if os { stream.0 - p.array_free } else { stream.0 - (p.array_free + phases.load).max(p.stream_bound) };
     FoldRecord {
         fold,
         phases,

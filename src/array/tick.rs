@@ -10,7 +10,7 @@
 //! move once per beat. Phase lengths are counted by running the loops until every result has
 //! left the array, never taken from a formula.
 
-use super::fold::{Fold, GemmGeometry, PhaseCycles};
+use super::fold::{lane_count, Fold, Footprint, GemmGeometry, PhaseCycles};
 use super::planes::PlaneStore;
 use super::probe::{CellEvent, Ctl, Mode, NoProbe, Operand, PlanePort, SumPort, TickProbe};
 use crate::fmac::{chunk_dot, pass_shift, product_exp, Accumulator, AccumulatorKind};
@@ -46,6 +46,67 @@ pub struct FoldTick {
     pub phases: PhaseCycles,
     /// Chunk passes per physical cell (row-major `rows x cols`).
     pub busy: Vec<u64>,
+    /// Measured lanes, columns and drain (`after_prev` is left 0: it needs the previous fold's
+    /// `writes`, see [`after_prev`]).
+    pub footprint: Footprint,
+    /// Partial sums read back from the output buffer: (output index, cycle from the start of
+    /// streaming at which it enters the array).
+    pub reads: Vec<(usize, u64)>,
+    /// Results written to the output buffer: (output index, cycle from the start of streaming
+    /// from which it is there).
+    pub writes: Vec<(usize, u64)>,
+}
+
+/// What the tick model watches to measure a fold's [`Footprint`]: first and end cycle of every
+/// input lane and every cell, and how long each column holds results during the drain.
+struct Occupancy {
+    rows: usize,
+    cols: usize,
+    p: u64,
+    lanes: Vec<Option<(u64, u64)>>,
+    cells: Vec<Option<(u64, u64)>>,
+    drained: Vec<Option<u64>>,
+}
+
+impl Occupancy {
+    fn new(rows: usize, cols: usize, p: u64) -> Self {
+        Self {
+            rows,
+            cols,
+            p,
+            lanes: vec![None; lane_count(rows, cols)],
+            cells: vec![None; rows * cols],
+            drained: vec![None; cols],
+        }
+    }
+    /// Something entered `lane` for the beat starting at cycle `at`.
+    fn lane(&mut self, lane: usize, at: u64) {
+        let e = self.lanes[lane].get_or_insert((at, at));
+        e.0 = e.0.min(at);
+        e.1 = e.1.max(at + self.p);
+    }
+    /// Physical cell `at` computes in the beat starting at cycle `start`.
+    fn cell(&mut self, at: usize, start: u64) {
+        let e = self.cells[at].get_or_insert((start, start));
+        e.0 = e.0.min(start);
+        e.1 = e.1.max(start + self.p);
+    }
+    fn footprint(&self) -> Footprint {
+        let lanes = self.lanes.iter().enumerate().filter_map(|(l, e)| e.map(|(a, b)| (l, a, b))).collect();
+        let cols = (0..self.cols)
+            .filter_map(|col| {
+                let cells: Vec<(u64, u64)> =
+                    (0..self.rows).filter_map(|row| self.cells[row * self.cols + col]).collect();
+                let first = cells.iter().map(|c| c.0).min()?;
+                // The column's E0/M0 entries (the stationary load shares that port).
+                let port = self.lanes[col].map_or(0, |l| l.1);
+                let end = cells.iter().map(|c| c.1).max()?.max(port);
+                Some((col, first, end))
+            })
+            .collect();
+        let drained = self.drained.iter().enumerate().filter_map(|(col, d)| d.map(|d| (col, d))).collect();
+        Footprint { lanes, cols, drained, after_prev: 0 }
+    }
 }
 
 impl TickCtx<'_> {
@@ -126,6 +187,13 @@ fn load_stationary<P: TickProbe>(
     }
     let ids = (0..cols_used).map(|col| (0..used).map(|e| want(col, e)).collect()).collect();
     (cycles, ids)
+}
+
+/// Cycles after the start of `prev`'s streaming before a fold that reads back `reads` may
+/// start streaming: every partial sum it reads must have been written. `written[out]` is
+/// the cycle (from `prev`'s streaming start) `out` was written.
+pub(crate) fn after_prev(written: &[u64], reads: &[(usize, u64)]) -> u64 {
+    reads.iter().map(|&(out, at)| written[out].saturating_sub(at)).max().unwrap_or(0)
 }
 
 /// A weight-stationary fold, written once for both WS passes in chain coordinates: `d` is
@@ -215,6 +283,11 @@ pub fn ws_fold_probed<P: TickProbe>(ctx: &TickCtx, fold: &Fold, psums: &mut [Acc
     let mut v_next: Vec<Option<StreamReg>> = vec![None; n_chains * len];
     let mut in_next: Vec<Option<(u32, Accumulator)>> = vec![None; n_chains * len];
     let mut active: Vec<(usize, u32, u32)> = Vec::with_capacity(n_chains * len);
+    let mut occ = Occupancy::new(r, c, p);
+    let (mut reads, mut writes) = (Vec::new(), Vec::new());
+    // Lanes of the stream at position s and of the partial sums of chain d.
+    let stream_lane = |s: usize| if forward { s } else { c + s };
+    let sum_in_lane = |d: usize| if forward { c + r + (r - 1 - d) } else { c + 2 * r + d };
     while collected < a_used * t_len {
         // Beat boundary, two-phase: the new registers come from the old ones.
         for d in 0..n_chains {
@@ -250,13 +323,18 @@ pub fn ws_fold_probed<P: TickProbe>(ctx: &TickCtx, fold: &Fold, psums: &mut [Acc
         let start = load + cycles;
         for (s, reg) in v.iter().take(len).enumerate() {
             if let Some(sr) = *reg {
+                occ.lane(stream_lane(s), cycles);
                 for phi in 0..ct {
                     probe.plane_in(start + phi as u64, plane_port, s, Operand::Y, sr.id, phi);
                 }
             }
         }
         for d in 0..a_used {
-            if let Some((_, acc)) = &psum_in[d * len] {
+            if let Some((b, acc)) = &psum_in[d * len] {
+                occ.lane(sum_in_lane(d), cycles);
+                if !fold.first_of_reduction {
+                    reads.push((out_row(d) * out_cols + *b as usize, cycles));
+                }
                 probe.sum_in(start, p, sum_port, sum_lane(d), acc);
             }
         }
@@ -301,6 +379,7 @@ pub fn ws_fold_probed<P: TickProbe>(ctx: &TickCtx, fold: &Fold, psums: &mut [Acc
         }
         for &(i, _, _) in &active {
             busy[phys(i / len, i % len)] += p;
+            occ.cell(phys(i / len, i % len), cycles - p);
         }
         // End of the beat: the exponent adder and the accumulator; idle cells pass the partial
         // sum on unchanged.
@@ -327,13 +406,15 @@ pub fn ws_fold_probed<P: TickProbe>(ctx: &TickCtx, fold: &Fold, psums: &mut [Acc
             if let Some((b, acc)) = psum_out[d * len + len - 1].take() {
                 let out = out_row(d) * out_cols + b as usize;
                 probe.sum_out(load + cycles, sum_port, sum_lane(d), out, &acc);
+                writes.push((out, cycles));
                 psums[out] = acc;
                 collected += 1;
             }
         }
         beat += 1;
     }
-    FoldTick { phases: PhaseCycles { load, stream: cycles, drain: 0 }, busy }
+    let footprint = occ.footprint();
+    FoldTick { phases: PhaseCycles { load, stream: cycles, drain: 0 }, busy, footprint, reads, writes }
 }
 
 /// An output-stationary (backward-weight) fold: A groups up the columns (E0/M0), dO groups
@@ -364,6 +445,7 @@ pub fn os_fold_probed<P: TickProbe>(ctx: &TickCtx, fold: &Fold, psums: &mut [Acc
     let mut v_next: Vec<Option<StreamReg>> = vec![None; r * c];
     let mut h_next: Vec<Option<StreamReg>> = vec![None; r * c];
     let mut active: Vec<(usize, u32, u32)> = Vec::with_capacity(r * c);
+    let mut occ = Occupancy::new(r, c, p);
     while done < ru * cu * t_len {
         for e in 0..r {
             for col in 0..c {
@@ -387,6 +469,7 @@ pub fn os_fold_probed<P: TickProbe>(ctx: &TickCtx, fold: &Fold, psums: &mut [Acc
         std::mem::swap(&mut h, &mut h_next);
         for col in 0..c {
             if let Some(a) = v[idx(0, col)] {
+                occ.lane(col, cycles);
                 for phi in 0..ct {
                     probe.plane_in(cycles + phi as u64, PlanePort::Bottom, col, Operand::Y, a.id, phi);
                 }
@@ -394,6 +477,7 @@ pub fn os_fold_probed<P: TickProbe>(ctx: &TickCtx, fold: &Fold, psums: &mut [Acc
         }
         for e in 0..r {
             if let Some(d) = h[idx(e, 0)] {
+                occ.lane(c + (r - 1 - e), cycles);
                 for phi in 0..cs {
                     probe.plane_in(cycles + phi as u64, PlanePort::Left, r - 1 - e, Operand::X, d.id, phi);
                 }
@@ -438,6 +522,7 @@ pub fn os_fold_probed<P: TickProbe>(ctx: &TickCtx, fold: &Fold, psums: &mut [Acc
         }
         for &(i, did, aid) in &active {
             busy[phys(i / c, i % c)] += p;
+            occ.cell(phys(i / c, i % c), cycles - p);
             if let Some((xs, ys)) = ctx.operands {
                 acc[i].add_product(prod[i], ctx.exp(xs, ys, did, aid));
             }
@@ -455,6 +540,8 @@ pub fn os_fold_probed<P: TickProbe>(ctx: &TickCtx, fold: &Fold, psums: &mut [Acc
         (0..r * c).map(|i| (i / c < ru && i % c < cu).then(|| (i % c, acc[i].clone()))).collect();
     let mut drained = 0usize;
     let mut drain = 0u64;
+    // A column holding results before the drain is empty after one cycle at the earliest.
+    (0..cu).for_each(|col| occ.drained[col] = Some(1));
     while drained < ru * cu {
         let now = cycles + drain;
         probe.ctl(now, Ctl { mode: Mode::Drain, ..Ctl::default() });
@@ -468,6 +555,12 @@ pub fn os_fold_probed<P: TickProbe>(ctx: &TickCtx, fold: &Fold, psums: &mut [Acc
             for col in (1..c).rev() {
                 chain[idx(e, col)] = chain[idx(e, col - 1)].take();
             }
+            for col in 0..c {
+                if chain[idx(e, col)].is_some() {
+                    // Still holds a result after this cycle: empty at the earliest after the next.
+                    occ.drained[col] = Some(drain + 2);
+                }
+            }
             if P::CELLS {
                 for col in 0..c {
                     let y = chain[idx(e, col)].as_ref().map(|(_, a)| a.result().to_bits());
@@ -477,5 +570,12 @@ pub fn os_fold_probed<P: TickProbe>(ctx: &TickCtx, fold: &Fold, psums: &mut [Acc
         }
         drain += 1;
     }
-    FoldTick { phases: PhaseCycles { load: 0, stream: cycles, drain }, busy }
+    let footprint = occ.footprint();
+    FoldTick {
+        phases: PhaseCycles { load: 0, stream: cycles, drain },
+        busy,
+        footprint,
+        reads: Vec::new(),
+        writes: Vec::new(),
+    }
 }
