@@ -1,6 +1,7 @@
-//! Tick-level and fold-level array speed: `cargo run --release --example bench_array`.
-//! Prints cell-cycles per second of the tick model on a 32x32 array streaming 512 groups
-//! (forward, m = 4/4, numerics on and off) and the fold model's time for a 4096^3 GEMM
+//! Tick-level and fold-level array speed: `cargo run --release --example bench_array`
+//! (`-- --overlap` with `overlap_folds` on). Prints cell-cycles per second of the tick model
+//! on a 32x32 array streaming 512 groups (one fold per pass, m = 4/4, numerics on and off) and
+//! on a forward GEMM of 2 x 4 folds streaming 128, and the fold model's time for a 4096^3 GEMM
 //! without numerics.
 
 use std::time::Instant;
@@ -17,10 +18,18 @@ fn main() {
         shadow_stationary: true,
         double_buffered_accumulators: true,
         full_width: false,
-        overlap_folds: false,
+        overlap_folds: std::env::args().any(|a| a == "--overlap"),
     };
-    for pass in [Pass::BackwardData, Pass::Forward, Pass::BackwardWeight, Pass::Forward] {
-        let (n, k, b) = (32usize, 32 * 16, 512usize);
+    println!("overlap_folds: {}", cfg.overlap_folds);
+    // (pass, N, K, B): one full fold of 512 stream elements per pass, then 2 x 4 forward folds.
+    let shapes = [
+        (Pass::BackwardData, 32usize, 32 * 16, 512usize),
+        (Pass::Forward, 32, 32 * 16, 512),
+        (Pass::BackwardWeight, 32, 32 * 16, 512),
+        (Pass::Forward, 32, 32 * 16, 512),
+        (Pass::Forward, 64, 4 * 32 * 16, 128),
+    ];
+    for (pass, n, k, b) in shapes {
         let spec = GemmSpec {
             pass,
             group: 16,
@@ -31,11 +40,10 @@ fn main() {
             accumulator: AccumulatorKind::Fp32,
             lfsr: LfsrParams::default(),
         };
-        // One full fold of 512 stream elements per pass.
         let ((xr, xc), (yr, yc)) = match pass {
             Pass::Forward => ((n, k), (k, b)),
-            Pass::BackwardData => ((32 * 16, 32), (32 * 16, b)),
-            Pass::BackwardWeight => ((32, 512 * 16), (32, 512 * 16)),
+            Pass::BackwardData => ((k, n), (k, b)),
+            Pass::BackwardWeight => ((n, b * 16), (32, b * 16)),
         };
         let x: Vec<f32> = (0..xr * xc).map(|i| ((i * 7919 % 1000) as f32 - 500.0) / 100.0).collect();
         let y: Vec<f32> = (0..yr * yc).map(|i| ((i * 104729 % 1000) as f32 - 500.0) / 100.0).collect();
@@ -53,8 +61,9 @@ fn main() {
             let run = run.unwrap();
             let cell_cycles = run.cycles as f64 * 1024.0;
             println!(
-                "tick {:<16} numerics {:<5} cycles {:>8}  {:>8.3} s  {:>7.1} M cell-cycles/s",
+                "tick {:<16} {} folds numerics {:<5} cycles {:>8}  {:>8.3} s  {:>7.1} M cell-cycles/s",
                 pass.name(),
+                run.folds.len(),
                 numerics,
                 run.cycles,
                 s,
