@@ -192,8 +192,10 @@ pub fn simulate_gemm(arch: &Arch, req: &GemmRequest) -> Result<GemmSim, GemmErro
             OperandStorage { group: 1, exp_bits: 0, stored_chunks: 1, consumed_chunks: 1, element_bits: bits };
         let out_bits = if ecell == ElementCell::Bf16 { 16 } else { 32 };
         if let CellKind::Scalesim { dataflow } = cell {
-            // SCALE-Sim's own mapping and timing, for comparison with that tool; no memory.
-            let layer = scalesim::ScaleSimLayer::gemm(out_shape.0 as u64, out_shape.1 as u64, red as u64);
+            // SCALE-Sim's own mapping and timing, for comparison with that tool; no memory. The
+            // output `[N, B]` is SCALE-Sim's ofmap transposed (`P = B` pixels, `F = N` filters),
+            // so that in the forward pass the filter operand is the weights, as in SCALE-Sim.
+            let layer = scalesim::ScaleSimLayer::gemm(out_shape.1 as u64, out_shape.0 as u64, red as u64);
             let df = match dataflow {
                 crate::arch::Dataflow::Ws => scalesim::Dataflow::Ws,
                 crate::arch::Dataflow::Os => scalesim::Dataflow::Os,
