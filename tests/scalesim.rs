@@ -177,7 +177,16 @@ fn config_parses_and_rejects() {
     let err = |from: &str, to: &str| ScaleSimConfig::parse(&CFG.replace(from, to)).unwrap_err();
     assert!(matches!(err("ArrayHeight:    8\n", ""), ScaleSimError::MissingKey { key: "ArrayHeight", .. }));
     assert!(matches!(err("ArrayWidth:     32", "ArrayWidth: 0"), ScaleSimError::BadValue { key: "ArrayWidth", .. }));
-    assert_eq!(err("Dataflow : is", "Dataflow : rs"), ScaleSimError::BadDataflow("rs".into()));
+    assert!(matches!(err("Dataflow : is", "Dataflow : rs"), ScaleSimError::BadValue { key: "Dataflow", line: 7, .. }));
+    assert!(
+        matches!(err("ArrayWidth:     32", "ArrayWidht: 32"), ScaleSimError::MissingKey { key: "ArrayWidth", unknown, .. } if unknown == [(6, "ArrayWidht".to_string())])
+    );
+    let e = err("ArrayWidth:     32", "ArrayWidth: -3");
+    assert_eq!(e.line(), Some(6));
+    assert_eq!(
+        e.located("c.cfg"),
+        "c.cfg:6: [architecture_presets] ArrayWidth = \"-3\" is invalid; allowed a whole number of 1 or more"
+    );
     assert!(matches!(err("# comment", "nonsense"), ScaleSimError::ConfigSyntax { line: 8, .. }));
     assert!(ScaleSimConfig::parse(&CFG.replace("false", "True")).unwrap().sparsity_support);
 }

@@ -101,10 +101,10 @@ pub struct ScaleSimLayer {
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum LayerError {
     /// A dimension that must be at least 1 is 0.
-    #[error("{0} must be at least 1")]
+    #[error("{0} is 0; allowed 1 or more")]
     Zero(&'static str),
     /// The filter does not fit in the ifmap (SCALE-Sim asserts against it).
-    #[error("filter {what} {filter} is larger than ifmap {what} {ifmap}")]
+    #[error("filter {what} {filter} is larger than IFMAP {what} {ifmap}; allowed a filter {what} of 1..={ifmap} (no padding)")]
     FilterTooLarge {
         /// `height` or `width`.
         what: &'static str,
@@ -114,8 +114,11 @@ pub enum LayerError {
         ifmap: u64,
     },
     /// A product of the dimensions does not fit in 64 bits.
-    #[error("layer too large: {0} overflows 64 bits")]
+    #[error("layer too large: {0} overflows 64 bits; allowed sizes whose product fits")]
     Overflow(&'static str),
+    /// A depthwise line expands to more layers than [`MAX_LAYERS`].
+    #[error("the topology expands to {0} layers; allowed at most {max} (a depthwise line is one layer per channel)", max = MAX_LAYERS)]
+    TooManyLayers(u64),
 }
 
 /// The spatial and temporal extents of a layer under one dataflow (SCALE-Sim's `Sr`, `Sc`, `T`).
@@ -383,16 +386,14 @@ pub fn report(layer: &ScaleSimLayer, dataflow: Dataflow, rows: usize, cols: usiz
 }
 
 /// Errors of the topology and config parsers. Line numbers count from 1.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+///
+/// `Display` starts with `line N: ` (`config line N: ` for the config) when the error has a
+/// line; [`ScaleSimError::located`] puts the file name in front instead (`FILE:N: ...`).
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub enum ScaleSimError {
     /// The topology has no header line, or no layer after it.
-    #[error("topology has no layer")]
     NoLayers,
     /// The format of a topology could not be told from its first layer line.
-    #[error(
-        "line {line}: cannot tell conv from GEMM topology by {found} fields (conv has 8 or 9, GEMM 4 or 5; \
-         SCALE-Sim ignores the text after the last comma of a line)"
-    )]
     UnknownFormat {
         /// The line looked at.
         line: usize,
@@ -400,9 +401,6 @@ pub enum ScaleSimError {
         found: usize,
     },
     /// A topology line has the wrong number of fields.
-    #[error(
-        "line {line}: {found} fields, expected {expected} (SCALE-Sim ignores the text after the last comma of a line)"
-    )]
     FieldCount {
         /// The line.
         line: usize,
@@ -411,26 +409,25 @@ pub enum ScaleSimError {
         /// What the line has before its last comma.
         found: usize,
     },
-    /// A field that must be a non-negative integer is not.
-    #[error("line {line}: {field} {value:?} is not a non-negative integer")]
+    /// A field that must be a positive integer is not a non-negative integer.
     BadInt {
         /// The line.
         line: usize,
+        /// The field's 1-based position on the line.
+        index: usize,
         /// The column's meaning.
         field: &'static str,
         /// The text found.
         value: String,
     },
     /// A sparsity ratio that is not `N:M` with integers.
-    #[error("line {line}: sparsity ratio {value:?} is not N:M")]
     BadSparsity {
         /// The line.
         line: usize,
         /// The text found.
         value: String,
     },
-    /// A layer whose dimensions cannot be lowered.
-    #[error("line {line}: {source}")]
+    /// A layer whose dimensions cannot be lowered (or whose cycles overflow 64 bits).
     Layer {
         /// The line.
         line: usize,
@@ -439,7 +436,6 @@ pub enum ScaleSimError {
     },
     /// A config line that is neither a section, a `key: value` / `key = value` pair, a comment
     /// nor blank.
-    #[error("config line {line}: cannot parse {text:?}")]
     ConfigSyntax {
         /// The line.
         line: usize,
@@ -447,16 +443,21 @@ pub enum ScaleSimError {
         text: String,
     },
     /// A config key that SCALE-Sim requires is missing.
-    #[error("config: missing [{section}] {key}")]
     MissingKey {
         /// The section.
         section: &'static str,
         /// The key.
         key: &'static str,
+        /// What the key takes.
+        allowed: &'static str,
+        /// Keys of that section that SCALE-Sim does not know, with their lines (likely
+        /// misspellings of the missing key).
+        unknown: Vec<(usize, String)>,
     },
     /// A config value that is not valid for its key.
-    #[error("config: [{section}] {key} = {value:?} is invalid: {why}")]
     BadValue {
+        /// The line.
+        line: usize,
         /// The section.
         section: &'static str,
         /// The key.
@@ -466,10 +467,92 @@ pub enum ScaleSimError {
         /// What is allowed.
         why: &'static str,
     },
-    /// A dataflow other than `ws`, `os` or `is`.
-    #[error("unknown dataflow {0:?} (expected ws, os or is)")]
+    /// A dataflow other than `ws`, `os` or `is` (from [`Dataflow::from_str`]).
     BadDataflow(String),
 }
+
+impl ScaleSimError {
+    /// The 1-based line of the topology or config the error is about, if there is one.
+    pub fn line(&self) -> Option<usize> {
+        match self {
+            ScaleSimError::UnknownFormat { line, .. }
+            | ScaleSimError::FieldCount { line, .. }
+            | ScaleSimError::BadInt { line, .. }
+            | ScaleSimError::BadSparsity { line, .. }
+            | ScaleSimError::Layer { line, .. }
+            | ScaleSimError::ConfigSyntax { line, .. }
+            | ScaleSimError::BadValue { line, .. } => Some(*line),
+            ScaleSimError::NoLayers | ScaleSimError::MissingKey { .. } | ScaleSimError::BadDataflow(_) => None,
+        }
+    }
+
+    /// The message without its line prefix.
+    pub fn detail(&self) -> String {
+        const TAIL: &str = "SCALE-Sim ignores the text after the last comma of a line, so every line ends with a comma";
+        match self {
+            ScaleSimError::NoLayers => {
+                "topology has no layer (the first line is a header, then one layer per line)".into()
+            }
+            ScaleSimError::UnknownFormat { found, .. } => format!(
+                "cannot tell conv from GEMM topology by {found} fields; allowed 8 or 9 (conv: name, IFMAP height, \
+                 IFMAP width, filter height, filter width, channels, filters, stride, [N:M]) or 4 to 7 (GEMM: name, \
+                 M, N, K, [N:M]); {TAIL}"
+            ),
+            ScaleSimError::FieldCount { expected, found, .. } => {
+                format!("{found} fields; allowed {expected}; {TAIL}")
+            }
+            ScaleSimError::BadInt { index, field, value, .. } => {
+                format!("field {index} ({field}) = {value:?} is not a whole number; allowed 1..={}", u64::MAX)
+            }
+            ScaleSimError::BadSparsity { value, .. } => {
+                format!("sparsity ratio {value:?} is not N:M; allowed two whole numbers N:M (e.g. 2:4)")
+            }
+            ScaleSimError::Layer { source, .. } => source.to_string(),
+            ScaleSimError::ConfigSyntax { text, .. } => format!(
+                "cannot parse {text:?}; allowed `[section]`, `key: value`, `key = value`, a `#` or `;` comment, \
+                 or a blank line"
+            ),
+            ScaleSimError::MissingKey { section, key, allowed, unknown } => {
+                let mut m = format!("[{section}] {key} is missing; allowed {key}: {allowed}");
+                if !unknown.is_empty() {
+                    let list: Vec<String> = unknown.iter().map(|(l, k)| format!("{k} (line {l})")).collect();
+                    m.push_str(&format!("; unknown keys in [{section}]: {}", list.join(", ")));
+                }
+                m
+            }
+            ScaleSimError::BadValue { section, key, value, why, .. } => {
+                format!("[{section}] {key} = {value:?} is invalid; allowed {why}")
+            }
+            ScaleSimError::BadDataflow(v) => format!("unknown dataflow {v:?}; allowed ws, os or is"),
+        }
+    }
+
+    /// `FILE:LINE: message` (or `FILE: message` without a line), the crate's style for errors
+    /// about an input file.
+    pub fn located(&self, file: &str) -> String {
+        match self.line() {
+            Some(line) => format!("{file}:{line}: {}", self.detail()),
+            None => format!("{file}: {}", self.detail()),
+        }
+    }
+}
+
+impl fmt::Display for ScaleSimError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            ScaleSimError::ConfigSyntax { line, .. } | ScaleSimError::BadValue { line, .. } => {
+                write!(f, "config line {line}: {}", self.detail())
+            }
+            ScaleSimError::MissingKey { .. } => write!(f, "config: {}", self.detail()),
+            _ => match self.line() {
+                Some(line) => write!(f, "line {line}: {}", self.detail()),
+                None => f.write_str(&self.detail()),
+            },
+        }
+    }
+}
+
+impl std::error::Error for ScaleSimError {}
 
 /// The two topology CSV formats SCALE-Sim reads (`-i conv`, the default, and `-i gemm`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
@@ -510,8 +593,8 @@ impl TopologyFormat {
     }
 }
 
-fn int(line: usize, field: &'static str, value: &str) -> Result<u64, ScaleSimError> {
-    value.parse::<u64>().map_err(|_| ScaleSimError::BadInt { line, field, value: value.to_string() })
+fn int(line: usize, index: usize, field: &'static str, value: &str) -> Result<u64, ScaleSimError> {
+    value.parse::<u64>().map_err(|_| ScaleSimError::BadInt { line, index, field, value: value.to_string() })
 }
 
 fn sparsity(line: usize, value: Option<&&str>) -> Result<(), ScaleSimError> {
@@ -527,63 +610,162 @@ fn sparsity(line: usize, value: Option<&&str>) -> Result<(), ScaleSimError> {
     }
 }
 
-/// Parses a SCALE-Sim topology CSV into named layers, in SCALE-Sim's layer order.
+/// The dimensions of one SCALE-Sim layer as its topology line gives them (for a depthwise
+/// line, those of one channel: `channels` is 1).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum RowShape {
+    /// A conv line: no padding, batch 1, one stride for both directions.
+    Conv {
+        /// IFMAP height.
+        ifmap_h: u64,
+        /// IFMAP width.
+        ifmap_w: u64,
+        /// Filter height.
+        filter_h: u64,
+        /// Filter width.
+        filter_w: u64,
+        /// Channels.
+        channels: u64,
+        /// Number of filters.
+        filters: u64,
+        /// Stride.
+        stride: u64,
+    },
+    /// A GEMM line: `M x K` times `K x N`.
+    Gemm {
+        /// Rows of the left operand and the output.
+        m: u64,
+        /// Columns of the right operand and the output.
+        n: u64,
+        /// The reduction.
+        k: u64,
+    },
+}
+
+impl RowShape {
+    /// The conv's output extent `(height, width)`, SCALE-Sim's `ceil((ifmap - filter + stride) /
+    /// stride)` per direction; `(M, 1)` for a GEMM.
+    pub fn ofmap_hw(&self) -> (u64, u64) {
+        match *self {
+            RowShape::Conv { ifmap_h, ifmap_w, filter_h, filter_w, stride, .. } => {
+                let out = |i: u64, f: u64| i.saturating_sub(f).div_ceil(stride.max(1)) + 1;
+                (out(ifmap_h, filter_h), out(ifmap_w, filter_w))
+            }
+            RowShape::Gemm { m, .. } => (m, 1),
+        }
+    }
+}
+
+/// One SCALE-Sim layer of a topology: its line, its name (`<name>Channel_<i>` for the channels
+/// of a depthwise line), its dimensions as written and as lowered.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct TopologyLayer {
+    /// The 1-based line of the topology it comes from.
+    pub line: usize,
+    /// The layer's name, as SCALE-Sim names it.
+    pub name: String,
+    /// Its dimensions as the line gives them.
+    pub shape: RowShape,
+    /// Its operand matrices.
+    pub layer: ScaleSimLayer,
+}
+
+/// Parses a SCALE-Sim topology CSV into its layers, in SCALE-Sim's layer order.
 ///
 /// As in SCALE-Sim: the first line is a header; blank lines are skipped; the text after the last
 /// comma of a line is ignored (lines end with a comma); fields are trimmed; a conv layer whose
 /// name contains `DP` (depthwise) becomes one single-channel layer per channel, named
 /// `<name>Channel_<i>`; GEMM fields after the sparsity ratio are ignored; the optional sparsity
 /// ratio is checked for form and otherwise ignored (this module models dense arrays). Where
-/// SCALE-Sim would crash or assert, this returns an error.
-pub fn parse_topology(text: &str, format: TopologyFormat) -> Result<Vec<(String, ScaleSimLayer)>, ScaleSimError> {
+/// SCALE-Sim would crash or assert, this returns an error naming the line.
+pub fn parse_topology_layers(text: &str, format: TopologyFormat) -> Result<Vec<TopologyLayer>, ScaleSimError> {
     let mut layers = Vec::new();
     for (line, row) in layer_lines(text) {
         let f = fields(row);
+        let layer_err = |source| ScaleSimError::Layer { line, source };
         match format {
             TopologyFormat::Gemm => {
                 if f.len() < 4 {
-                    return Err(ScaleSimError::FieldCount { line, expected: "4 or more", found: f.len() });
+                    return Err(ScaleSimError::FieldCount {
+                        line,
+                        expected: "4 or more (name, M, N, K, [sparsity N:M])",
+                        found: f.len(),
+                    });
                 }
-                let m = int(line, "M", f[1])?;
-                let n = int(line, "N", f[2])?;
-                let k = int(line, "K", f[3])?;
+                let m = int(line, 2, "M", f[1])?;
+                let n = int(line, 3, "N", f[2])?;
+                let k = int(line, 4, "K", f[3])?;
                 sparsity(line, f.get(4))?;
-                let name = f[0];
-                let layer = ScaleSimLayer::try_gemm(m, n, k).map_err(|source| ScaleSimError::Layer { line, source })?;
-                layers.push((name.to_string(), layer));
+                let layer = ScaleSimLayer::try_gemm(m, n, k).map_err(layer_err)?;
+                layers.push(TopologyLayer { line, name: f[0].to_string(), shape: RowShape::Gemm { m, n, k }, layer });
             }
             TopologyFormat::Conv => {
                 if !(8..=9).contains(&f.len()) {
-                    return Err(ScaleSimError::FieldCount { line, expected: "8 or 9", found: f.len() });
+                    return Err(ScaleSimError::FieldCount {
+                        line,
+                        expected: "8 or 9 (name, IFMAP height, IFMAP width, filter height, filter width, channels, \
+                                   filters, stride, [sparsity N:M])",
+                        found: f.len(),
+                    });
                 }
                 let name = f[0];
                 const NAMES: [&str; 7] =
                     ["IFMAP height", "IFMAP width", "filter height", "filter width", "channels", "filters", "stride"];
                 let mut v = [0u64; 7];
                 for (i, slot) in v.iter_mut().enumerate() {
-                    *slot = int(line, NAMES[i], f[i + 1])?;
+                    *slot = int(line, i + 2, NAMES[i], f[i + 1])?;
                 }
                 sparsity(line, f.get(8))?;
                 let [h, w, fh, fw, ch, nf, s] = v;
                 let depthwise = name.contains("DP");
                 let lowered_ch = if depthwise { 1 } else { ch };
-                let layer = ScaleSimLayer::try_conv(h, w, fh, fw, lowered_ch, nf, s)
-                    .map_err(|source| ScaleSimError::Layer { line, source })?;
+                let layer = ScaleSimLayer::try_conv(h, w, fh, fw, lowered_ch, nf, s).map_err(layer_err)?;
+                let shape = RowShape::Conv {
+                    ifmap_h: h,
+                    ifmap_w: w,
+                    filter_h: fh,
+                    filter_w: fw,
+                    channels: lowered_ch,
+                    filters: nf,
+                    stride: s,
+                };
                 if depthwise {
                     if ch == 0 {
-                        return Err(ScaleSimError::Layer { line, source: LayerError::Zero("channels") });
+                        return Err(layer_err(LayerError::Zero("channels")));
                     }
-                    layers.extend((0..ch).map(|c| (format!("{name}Channel_{c}"), layer)));
+                    // Each channel is one layer: refuse a count no list can hold before
+                    // allocating it.
+                    if ch > MAX_LAYERS as u64 || layers.len() as u64 + ch > MAX_LAYERS as u64 {
+                        return Err(layer_err(LayerError::TooManyLayers(ch)));
+                    }
+                    layers.extend((0..ch).map(|c| TopologyLayer {
+                        line,
+                        name: format!("{name}Channel_{c}"),
+                        shape,
+                        layer,
+                    }));
                 } else {
-                    layers.push((name.to_string(), layer));
+                    layers.push(TopologyLayer { line, name: name.to_string(), shape, layer });
                 }
             }
+        }
+        if layers.len() > MAX_LAYERS {
+            return Err(ScaleSimError::Layer { line, source: LayerError::TooManyLayers(layers.len() as u64) });
         }
     }
     if layers.is_empty() {
         return Err(ScaleSimError::NoLayers);
     }
     Ok(layers)
+}
+
+/// Most layers a topology may expand to (depthwise lines count one layer per channel).
+pub const MAX_LAYERS: usize = 1 << 20;
+
+/// [`parse_topology_layers`] as `(name, layer)` pairs.
+pub fn parse_topology(text: &str, format: TopologyFormat) -> Result<Vec<(String, ScaleSimLayer)>, ScaleSimError> {
+    Ok(parse_topology_layers(text, format)?.into_iter().map(|l| (l.name, l.layer)).collect())
 }
 
 /// [`parse_topology`] with the format from [`TopologyFormat::detect`].
@@ -608,13 +790,39 @@ pub struct ScaleSimConfig {
     pub sparsity_support: bool,
 }
 
+/// The keys of SCALE-Sim 3's `[architecture_presets]` section (a key not in this list is
+/// reported when a required key is missing: it is likely a misspelling).
+pub const ARCHITECTURE_KEYS: [&str; 13] = [
+    "ArrayHeight",
+    "ArrayWidth",
+    "IfmapSramSzkB",
+    "FilterSramSzkB",
+    "OfmapSramSzkB",
+    "IfmapOffset",
+    "FilterOffset",
+    "OfmapOffset",
+    "Bandwidth",
+    "Dataflow",
+    "MemoryBanks",
+    "ReadRequestBuffer",
+    "WriteRequestBuffer",
+];
+
+/// One `key: value` line of a config.
+struct Entry {
+    section: String,
+    key: String,
+    value: String,
+    line: usize,
+}
+
 impl ScaleSimConfig {
     /// Parses the INI text the way Python's `configparser` reads SCALE-Sim configs: sections in
     /// brackets, `key: value` or `key = value`, keys case-insensitive, whole-line comments
-    /// starting with `#` or `;`.
+    /// starting with `#` or `;`. Errors name the line and say what is allowed.
     pub fn parse(text: &str) -> Result<Self, ScaleSimError> {
         let mut section = String::new();
-        let mut entries: Vec<(String, String, String)> = Vec::new();
+        let mut entries: Vec<Entry> = Vec::new();
         for (i, raw) in text.lines().enumerate() {
             let l = raw.trim();
             if l.is_empty() || l.starts_with('#') || l.starts_with(';') {
@@ -632,35 +840,168 @@ impl ScaleSimConfig {
                 (Some(a), None) | (None, Some(a)) => a,
                 (None, None) => return Err(ScaleSimError::ConfigSyntax { line: i + 1, text: raw.to_string() }),
             };
-            let key = l[..at].trim().to_ascii_lowercase();
-            entries.push((section.clone(), key, l[at + 1..].trim().to_string()));
+            let key = l[..at].trim().to_string();
+            if key.is_empty() {
+                return Err(ScaleSimError::ConfigSyntax { line: i + 1, text: raw.to_string() });
+            }
+            entries.push(Entry { section: section.clone(), key, value: l[at + 1..].trim().to_string(), line: i + 1 });
         }
-        let get = |s: &str, k: &str| {
-            entries.iter().rev().find(|(es, ek, _)| es == s && ek == &k.to_ascii_lowercase()).map(|e| e.2.as_str())
+        let get = |s: &str, k: &str| entries.iter().rev().find(|e| e.section == s && e.key.eq_ignore_ascii_case(k));
+        let need = |s: &'static str, k: &'static str, allowed: &'static str| {
+            get(s, k).ok_or_else(|| {
+                let unknown = entries
+                    .iter()
+                    .filter(|e| e.section == s && !ARCHITECTURE_KEYS.iter().any(|a| a.eq_ignore_ascii_case(&e.key)))
+                    .map(|e| (e.line, e.key.clone()))
+                    .collect();
+                ScaleSimError::MissingKey { section: s, key: k, allowed, unknown }
+            })
         };
-        let need = |s: &'static str, k: &'static str| get(s, k).ok_or(ScaleSimError::MissingKey { section: s, key: k });
+        const POSITIVE: &str = "a whole number of 1 or more";
         let dim = |k: &'static str| -> Result<usize, ScaleSimError> {
-            let v = need("architecture_presets", k)?;
-            match v.parse::<usize>() {
+            let e = need("architecture_presets", k, POSITIVE)?;
+            match e.value.parse::<usize>() {
                 Ok(n) if n > 0 => Ok(n),
                 _ => Err(ScaleSimError::BadValue {
+                    line: e.line,
                     section: "architecture_presets",
                     key: k,
-                    value: v.to_string(),
-                    why: "a positive integer",
+                    value: e.value.clone(),
+                    why: POSITIVE,
                 }),
             }
         };
+        const DATAFLOWS: &str = "ws, os or is (lower case, as SCALE-Sim compares it)";
+        let df = need("architecture_presets", "Dataflow", DATAFLOWS)?;
+        let dataflow = df.value.parse::<Dataflow>().map_err(|_| ScaleSimError::BadValue {
+            line: df.line,
+            section: "architecture_presets",
+            key: "Dataflow",
+            value: df.value.clone(),
+            why: DATAFLOWS,
+        })?;
         let sparsity_support = match get("sparsity", "SparsitySupport") {
             None => false,
-            Some(v) => v.eq_ignore_ascii_case("true"),
+            Some(e) => e.value.eq_ignore_ascii_case("true"),
         };
         Ok(ScaleSimConfig {
-            run_name: get("general", "run_name").unwrap_or("").to_string(),
+            run_name: get("general", "run_name").map_or(String::new(), |e| e.value.clone()),
             rows: dim("ArrayHeight")?,
             cols: dim("ArrayWidth")?,
-            dataflow: need("architecture_presets", "Dataflow")?.parse()?,
+            dataflow,
             sparsity_support,
         })
+    }
+}
+
+/// [`report`] with every count checked first: the folds, the cycles of one fold and their
+/// product must fit in 64 bits (SCALE-Sim's own figures are Python integers; past 2^64 fastbfp
+/// refuses rather than saturates).
+///
+/// # Panics
+///
+/// When `rows` or `cols` is 0.
+pub fn try_report(
+    layer: &ScaleSimLayer,
+    dataflow: Dataflow,
+    rows: usize,
+    cols: usize,
+) -> Result<LayerReport, LayerError> {
+    let (fr, fc) = folds(layer, dataflow, rows, cols);
+    let n = fr.checked_mul(fc).ok_or(LayerError::Overflow("the number of folds"))?;
+    let (r, c, t) = (rows as u128, cols as u128, layer.dims(dataflow).t as u128);
+    let per_fold = match dataflow {
+        Dataflow::Ws | Dataflow::Is => 2 * r + c + t - 2,
+        Dataflow::Os => r + c + t - 2,
+    };
+    let per_fold = u64::try_from(per_fold).map_err(|_| LayerError::Overflow("the cycles of one fold"))?;
+    n.checked_mul(per_fold).ok_or(LayerError::Overflow("the compute cycles"))?;
+    Ok(report(layer, dataflow, rows, cols))
+}
+
+/// The header of SCALE-Sim 3's `COMPUTE_REPORT.csv`.
+pub const COMPUTE_REPORT_HEADER: &str = "LayerID, Total Cycles (incl. prefetch), Total Cycles, Stall Cycles, \
+                                         Overall Util %, Mapping Efficiency %, Compute Util %,";
+
+/// One row of `COMPUTE_REPORT.csv` in SCALE-Sim's formatting (`, ` between fields, a trailing
+/// comma, floats as Python's `repr`). "Total Cycles (incl. prefetch)" belongs to SCALE-Sim's
+/// DRAM model and is left empty; "Stall Cycles" is 0 (this model has no memory stalls, as
+/// SCALE-Sim with `InterfaceBandwidth: CALC`), so "Total Cycles" is the compute cycles.
+pub fn compute_report_row(layer_id: usize, r: &LayerReport) -> String {
+    format!(
+        "{layer_id}, , {}, 0, {}, {}, {},",
+        r.compute_cycles,
+        python_repr(r.overall_util_pct),
+        python_repr(r.mapping_efficiency_pct),
+        python_repr(r.compute_util_pct)
+    )
+}
+
+/// A float as Python's `repr` prints it: the shortest digits that round-trip, positional for
+/// decimal exponents -4..=15 (always with a fractional part, `100.0`), otherwise scientific with
+/// a signed exponent of at least two digits (`1e-05`, `1.5e+16`).
+pub fn python_repr(x: f64) -> String {
+    if x.is_nan() {
+        return "nan".into();
+    }
+    if x.is_infinite() {
+        return if x > 0.0 { "inf".into() } else { "-inf".into() };
+    }
+    // Rust's `{:e}` gives the shortest round-trip digits too: `d.ddde[-]x`.
+    let sci = format!("{:e}", x.abs());
+    let (mantissa, exp) = sci.split_once('e').unwrap_or((&sci, "0"));
+    let exp: i32 = exp.parse().unwrap_or(0);
+    let digits: String = mantissa.chars().filter(|c| c.is_ascii_digit()).collect();
+    let sign = if x.is_sign_negative() { "-" } else { "" };
+    if (-4..16).contains(&exp) {
+        let body = if exp >= 0 {
+            let int_len = exp as usize + 1;
+            if digits.len() <= int_len {
+                format!("{digits}{}.0", "0".repeat(int_len - digits.len()))
+            } else {
+                format!("{}.{}", &digits[..int_len], &digits[int_len..])
+            }
+        } else {
+            format!("0.{}{digits}", "0".repeat((-exp - 1) as usize))
+        };
+        format!("{sign}{body}")
+    } else {
+        let frac = if digits.len() > 1 { format!(".{}", &digits[1..]) } else { String::new() };
+        let esign = if exp < 0 { '-' } else { '+' };
+        format!("{sign}{}{frac}e{esign}{:02}", &digits[..1], exp.abs())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn floats_print_as_python_repr() {
+        for (x, py) in [
+            (100.0, "100.0"),
+            (0.0, "0.0"),
+            (58.15837041156841, "58.15837041156841"),
+            (6.1538461538461355, "6.1538461538461355"),
+            (0.0001, "0.0001"),
+            (0.00001, "1e-05"),
+            (0.000012345, "1.2345e-05"),
+            (1e15, "1000000000000000.0"),
+            (1e16, "1e+16"),
+            (1.5e16, "1.5e+16"),
+            (0.5, "0.5"),
+            (-2.25, "-2.25"),
+            (1e-300, "1e-300"),
+        ] {
+            assert_eq!(python_repr(x), py, "{x:e}");
+        }
+    }
+
+    #[test]
+    fn cycles_past_64_bits_are_refused() {
+        let layer = ScaleSimLayer::gemm(1, 1, 1);
+        let huge = usize::MAX / 2 + 1; // 2R + C + T - 2 = 2^64
+        assert!(matches!(try_report(&layer, Dataflow::Ws, huge, 1), Err(LayerError::Overflow(_))));
+        assert_eq!(try_report(&layer, Dataflow::Os, huge, 1).map(|r| r.compute_cycles), Ok(huge as u64 - 1));
     }
 }

@@ -7,6 +7,7 @@ mod golden;
 mod lfsr;
 mod quantize;
 mod run;
+mod scalesim;
 mod sweep;
 mod train;
 
@@ -57,6 +58,10 @@ pub enum Command {
     /// Golden vectors for an RTL array: export a case's per-cycle port vectors, or check an
     /// RTL dump against them.
     Golden(golden::GoldenArgs),
+    /// SCALE-Sim's compute report from SCALE-Sim's own topology CSV (conv or GEMM format) and
+    /// .cfg: DIR/COMPUTE_REPORT.csv in SCALE-Sim's columns and formatting, and a table per layer
+    /// (compute cycles, utilization).
+    Scalesim(scalesim::ScaleSimArgs),
     /// Merge the point files of sweep output folders (shards) into merged.csv and a Pareto
     /// plot of energy against cycles.
     Merge(sweep::MergeArgs),
@@ -193,6 +198,7 @@ pub fn default_command() -> Command {
         fidelity: Fidelity::Fold,
         no_numerics: false,
         iterations: None,
+        passes: None,
         seed: 1,
         quiet: false,
     })
@@ -210,6 +216,7 @@ pub fn run(command: Command) -> Result<()> {
         Command::Train(a) => train::run(&a),
         Command::Merge(a) => sweep::merge(&a),
         Command::Golden(a) => golden::run(&a),
+        Command::Scalesim(a) => scalesim::run(&a),
     }
 }
 

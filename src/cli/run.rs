@@ -9,15 +9,18 @@ use anyhow::{Context, Result};
 use clap::Args;
 use fastbfp::arch::{default_arch, load_arch, Arch};
 use fastbfp::array::Fidelity;
+use fastbfp::gemm::Pass;
 use fastbfp::runner::{run_iterations, RunOptions};
-use fastbfp::workload::{default_workload, load_workload, Workload};
+use fastbfp::workload::{default_workload, load_scalesim_topology, load_workload, Workload};
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 
 #[derive(Debug, Args)]
 pub struct RunArgs {
     /// Hardware description (RON) [default: the embedded arch/fast-32x32.ron].
     pub arch: Option<PathBuf>,
-    /// Workload (RON) [default: the embedded traces/resnet18-cifar.ron].
+    /// Workload: a workload file (RON) or a SCALE-Sim topology (.csv, conv or GEMM format: one
+    /// layer per SCALE-Sim layer, batch 1, forward only unless --passes) [default: the embedded
+    /// traces/resnet18-cifar.ron].
     pub workload: Option<PathBuf>,
     /// Output folder for report.json, layers.csv and the plots (created if missing).
     #[arg(short, long, default_value = "out")]
@@ -31,6 +34,10 @@ pub struct RunArgs {
     /// Training iterations [default: the workload's].
     #[arg(long, value_parser = clap::value_parser!(u64).range(1..=1_000_000))]
     pub iterations: Option<u64>,
+    /// Passes to simulate, comma-separated: forward, backward_data, backward_weight (run in
+    /// training order) [default: the workload file's; forward for a SCALE-Sim topology].
+    #[arg(long, value_delimiter = ',', value_parser = parse_pass)]
+    pub passes: Option<Vec<Pass>>,
     /// Seed of the synthetic data.
     #[arg(long, default_value_t = 1)]
     pub seed: u64,
@@ -39,8 +46,27 @@ pub struct RunArgs {
     pub quiet: bool,
 }
 
+/// `forward`, `backward_data` or `backward_weight` (the workload file's spelling), or with
+/// hyphens as `fastbfp gemm --pass` spells them.
+fn parse_pass(s: &str) -> std::result::Result<Pass, String> {
+    s.trim()
+        .replace('_', "-")
+        .parse::<Pass>()
+        .map_err(|_| format!("unknown pass '{s}': allowed forward, backward_data, backward_weight"))
+}
+
+/// Whether `path` names a SCALE-Sim topology (`.csv`, any case).
+fn is_topology(path: &std::path::Path) -> bool {
+    path.extension().is_some_and(|e| e.eq_ignore_ascii_case("csv"))
+}
+
 fn load(a: &RunArgs) -> Result<(Arch, Workload)> {
-    let arch = match &a.arch {
+    // `fastbfp run TOPOLOGY.csv`: a topology alone is the workload, on the default arch.
+    let (arch_path, workload_path) = match (&a.arch, &a.workload) {
+        (Some(p), None) if is_topology(p) => (None, Some(p)),
+        (arch, wl) => (arch.as_ref(), wl.as_ref()),
+    };
+    let arch = match arch_path {
         Some(p) => load_arch(p).map_err(|e| {
             // A common slip: the workload given first (or alone).
             let looks_like_workload =
@@ -56,10 +82,15 @@ fn load(a: &RunArgs) -> Result<(Arch, Workload)> {
         })?,
         None => default_arch(),
     };
-    let wl = match &a.workload {
+    let passes = a.passes.clone().unwrap_or_default();
+    let mut wl = match workload_path {
+        Some(p) if is_topology(p) => load_scalesim_topology(p, None, &passes)?,
         Some(p) => load_workload(p)?,
         None => default_workload(),
     };
+    if !passes.is_empty() {
+        wl.passes = Pass::ALL.into_iter().filter(|p| passes.contains(p)).collect();
+    }
     Ok((arch, wl))
 }
 

@@ -10,6 +10,7 @@
 //! | `lower.rs` | layer -> GEMMs (conv by im2col), data moves, MAC counts, operand queries |
 //! | `precision.rs` | [`PrecisionPolicy`]: fixed, per layer, schedule over iterations |
 //! | `data.rs` | operand values: seeded synthetic normals or `.npy` files |
+//! | `scalesim.rs` | a SCALE-Sim topology CSV as a workload ([`from_scalesim_topology`]) |
 //! | `training.rs` | the optional `training` section (`fastbfp train`): data, optimizer, schedule, policy |
 //! | `error.rs` | [`WorkloadError`]: `file:line:col: field: what; allowed ...` |
 //!
@@ -23,6 +24,7 @@ mod graph;
 mod lower;
 mod model;
 mod precision;
+mod scalesim;
 mod schema;
 mod training;
 mod validate;
@@ -35,6 +37,7 @@ pub use graph::INPUT;
 pub use lower::gemm_dims;
 pub use model::{Conv2d, DataMove, Layer, Linear, LoweredGemm, Matmul, Op, Pool, PoolKind, Shape, Workload};
 pub use precision::{LayerPrecision, PrecisionPolicy, ScheduleStep, SCHEDULE_DEFAULT_ROUNDING};
+pub use scalesim::{from_scalesim_topology, load_scalesim_topology};
 pub use training::{
     FastParams, Init, Loss, LrSchedule, Sgd, TrainPolicy, TrainingConfig, FAST_DEFAULT_ALPHA, FAST_DEFAULT_BETA,
     POLICY_NAMES,
