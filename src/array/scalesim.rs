@@ -908,14 +908,14 @@ pub fn try_report(
     cols: usize,
 ) -> Result<LayerReport, LayerError> {
     let (fr, fc) = folds(layer, dataflow, rows, cols);
-    let n = fr.checked_mul(fc).ok_or(LayerError::Overflow("the number of folds"))?;
+    let n = fr.checked_mul(fc).ok_or(LayerError::Overflow("the fold count"))?;
     let (r, c, t) = (rows as u128, cols as u128, layer.dims(dataflow).t as u128);
     let per_fold = match dataflow {
         Dataflow::Ws | Dataflow::Is => 2 * r + c + t - 2,
         Dataflow::Os => r + c + t - 2,
     };
-    let per_fold = u64::try_from(per_fold).map_err(|_| LayerError::Overflow("the cycles of one fold"))?;
-    n.checked_mul(per_fold).ok_or(LayerError::Overflow("the compute cycles"))?;
+    let per_fold = u64::try_from(per_fold).map_err(|_| LayerError::Overflow("the cycle count of one fold"))?;
+    n.checked_mul(per_fold).ok_or(LayerError::Overflow("the compute cycle count"))?;
     Ok(report(layer, dataflow, rows, cols))
 }
 

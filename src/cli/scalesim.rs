@@ -164,7 +164,7 @@ pub fn run(a: &ScaleSimArgs) -> Result<()> {
     }
     let overall = macs as f64 * 100.0 / (cycles.max(1) as f64 * rows as f64 * cols as f64);
     outln!("{:>5}  {:<width$}  {:>10}  {:>16}  {overall:>9.2}", "total", "", "", cycles);
-    outln!("  wrote {} ({} µs to parse and compute)", path.display(), computed.as_micros());
+    outln!("  wrote {} ({} µs to read, parse and compute)", path.display(), computed.as_micros());
     // A closed pipe (`| head`) is not an error: the report is written.
     match std::io::stdout().lock().write_all(text.as_bytes()) {
         Err(e) if e.kind() != std::io::ErrorKind::BrokenPipe => bail!("writing to stdout: {e}"),

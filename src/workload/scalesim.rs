@@ -34,7 +34,8 @@ pub fn load_scalesim_topology(
     from_scalesim_topology(&text, path, format, passes)
 }
 
-/// The workload of a SCALE-Sim topology's text (`origin` names it in messages): one layer per
+/// The workload of a SCALE-Sim topology's text (`origin` names it in messages and gives the
+/// workload's name: the file stem, `<folder>/topology` for a file named `topology.csv`): one layer per
 /// SCALE-Sim layer, in order, batch 1, one iteration, the fixed precision policy, synthetic
 /// data, and `passes` (training order whatever the order given; empty means forward only).
 /// `format` is detected from the first layer line when `None`.
@@ -82,7 +83,13 @@ pub fn from_scalesim_topology(
     if pass_files.is_empty() {
         pass_files.push(PassFile::Forward);
     }
-    let stem = origin.file_stem().map_or("scalesim".into(), |s| s.to_string_lossy().into_owned());
+    let mut stem = origin.file_stem().map_or("scalesim".into(), |s| s.to_string_lossy().into_owned());
+    // `traces/scalesim/<net>/topology.csv`: the folder names the network.
+    if stem == "topology" {
+        if let Some(dir) = origin.parent().and_then(Path::file_name) {
+            stem = format!("{}/{stem}", dir.to_string_lossy());
+        }
+    }
     let file = WorkloadFile {
         name: if stem.trim().is_empty() { "scalesim".into() } else { stem },
         batch: 1,
