@@ -5,7 +5,7 @@
 use rayon::prelude::*;
 use serde::Serialize;
 
-use super::{round_mantissa, BfpError, BfpFormat, ConvertSpec, ExpBase, NoiseBank, Rounding};
+use super::{round_mantissa, BfpError, BfpFormat, ConvertSpec, ExpBase, LfsrJump, NoiseBank, Rounding};
 
 /// The axis a group's `g` consecutive elements run along, in a `[rows, cols]` matrix.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
@@ -147,20 +147,42 @@ impl BfpMatrix {
 const TASK_GROUPS: usize = 2048;
 
 /// What every group of one job shares.
-struct GroupCtx {
-    mantissa_bits: i64,
-    max_mag: u64,
-    e_base: i32,
-    e_top: i32,
-    rounding: Rounding,
-    noise_bits: u32,
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct GroupCtx {
+    pub(crate) mantissa_bits: i64,
+    pub(crate) max_mag: u64,
+    pub(crate) e_base: i32,
+    pub(crate) e_top: i32,
+    pub(crate) rounding: Rounding,
+    pub(crate) noise_bits: u32,
+    /// Groups of 16 go through the AVX-512 group step ([`super::group16`]).
+    simd16: bool,
 }
 
 impl GroupCtx {
+    /// Converts one group (`vals` and `noise` of the group's length, padding already zero):
+    /// the AVX-512 step for groups of 16 when the CPU has it, else [`Self::convert_group`].
+    /// Same bits either way.
+    #[inline]
+    pub(crate) fn convert_any(&self, vals: &[f32], noise: &[u32], out: &mut [i32], flags: &mut ConvertFlags) -> i32 {
+        #[cfg(target_arch = "x86_64")]
+        if self.simd16 {
+            if let (Ok(v), Ok(n), Ok(o)) =
+                (<&[f32; 16]>::try_from(vals), <&[u32; 16]>::try_from(noise), <&mut [i32; 16]>::try_from(out))
+            {
+                // SAFETY: `simd16` is only set when `group16::available()` said the CPU has
+                // the features the step is compiled for.
+                return unsafe { super::group16::convert16(self, v, n, o, flags) };
+            }
+            unreachable!("simd16 is set for groups of 16 only");
+        }
+        self.convert_group(vals, noise, out, flags)
+    }
+
     /// Converts one group of `vals` (padding already zero) with this group's lane noise;
     /// writes the signed mantissas, returns the shared exponent `E`.
     #[inline]
-    fn convert_group(&self, vals: &[f32], noise: &[u32], out: &mut [i32], flags: &mut ConvertFlags) -> i32 {
+    pub(crate) fn convert_group(&self, vals: &[f32], noise: &[u32], out: &mut [i32], flags: &mut ConvertFlags) -> i32 {
         // Exponent comparator tree: the largest biased exponent of the normal elements.
         let mut max_field = 0u32;
         for &x in vals {
@@ -238,51 +260,11 @@ fn scan(data: &[f32]) -> (Option<(usize, f32)>, Option<i32>) {
 /// Errors: an empty shape, a length that does not match, a parameter out of range, or a
 /// NaN/infinity (naming the tensor and the row-major element index).
 pub fn convert(data: &[f32], rows: usize, cols: usize, job: &ConvertJob) -> Result<BfpMatrix, BfpError> {
+    let Prepared { ctx, lanes, groups } = prepare(data, rows, cols, job)?;
     let spec = &job.spec;
-    spec.validate()?;
-    if rows == 0 || cols == 0 {
-        return Err(BfpError::Empty { tensor: job.tensor.to_string(), rows, cols });
-    }
-    if rows.checked_mul(cols) != Some(data.len()) {
-        return Err(BfpError::ShapeData { tensor: job.tensor.to_string(), rows, cols, len: data.len() });
-    }
-    let (bad, e_max) = scan(data);
-    if let Some((index, x)) = bad {
-        let what = if x.is_nan() {
-            "NaN"
-        } else if x > 0.0 {
-            "+inf"
-        } else {
-            "-inf"
-        };
-        return Err(BfpError::NonFinite {
-            tensor: job.tensor.to_string(),
-            index,
-            row: index / cols,
-            col: index % cols,
-            what,
-        });
-    }
     let fmt = spec.format;
     let g = fmt.group();
-    let e_span = (1i32 << fmt.exp_bits()) - 1;
-    let e_base = match spec.exp_base {
-        ExpBase::PerTensor => e_max.unwrap_or(0) - e_span,
-        ExpBase::Pinned(b) => b,
-    };
-    let ctx = GroupCtx {
-        mantissa_bits: fmt.mantissa_bits() as i64,
-        max_mag: fmt.max_magnitude() as u64,
-        e_base,
-        e_top: e_base + e_span,
-        rounding: spec.rounding,
-        noise_bits: spec.lfsr.noise_bits,
-    };
-    let (lanes, along) = match job.axis {
-        GroupAxis::Dim1 => (rows, cols),
-        GroupAxis::Dim0 => (cols, rows),
-    };
-    let groups = along.div_ceil(g);
+    let e_base = ctx.e_base;
     let total = lanes * groups;
     let mut out = BfpMatrix {
         format: fmt,
@@ -300,11 +282,13 @@ pub fn convert(data: &[f32], rows: usize, cols: usize, job: &ConvertJob) -> Resu
     // only then are the task start states worked out.
     let stochastic = spec.rounding == Rounding::Stochastic;
     let mut bank = NoiseBank::for_job(g, spec.lfsr.mask, spec.lfsr.seed, job.job, spec.lfsr.noise_bits);
-    let mut banks = Vec::with_capacity(total.div_ceil(TASK_GROUPS));
-    for _ in 0..total.div_ceil(TASK_GROUPS) {
+    let tasks = total.div_ceil(TASK_GROUPS);
+    let jump = LfsrJump::steps(spec.lfsr.mask, TASK_GROUPS as u64);
+    let mut banks = Vec::with_capacity(tasks);
+    for _ in 0..tasks {
         banks.push(bank.clone());
         if stochastic {
-            bank.advance(TASK_GROUPS);
+            bank.jump(&jump);
         }
     }
     let shape = (out.axis, out.lanes, out.groups);
@@ -339,7 +323,7 @@ pub fn convert(data: &[f32], rows: usize, cols: usize, job: &ConvertJob) -> Resu
                         }
                     }
                 }
-                *e_out = ctx.convert_group(&vals, &noise, m_out, &mut flags);
+                *e_out = ctx.convert_any(&vals, &noise, m_out, &mut flags);
             }
             flags
         })
@@ -349,6 +333,67 @@ pub fn convert(data: &[f32], rows: usize, cols: usize, job: &ConvertJob) -> Resu
         });
     out.flags = flags;
     Ok(out)
+}
+
+/// A checked conversion job: what its groups share and how many there are.
+pub(crate) struct Prepared {
+    /// The group step's parameters (the exponent base included).
+    pub(crate) ctx: GroupCtx,
+    /// Lanes (`rows` for `Dim1`, `cols` for `Dim0`).
+    pub(crate) lanes: usize,
+    /// Groups per lane.
+    pub(crate) groups: usize,
+}
+
+/// The checks of [`convert`] (shape, parameters, non-finite values, with its errors) and the
+/// tensor's exponent base, from one parallel scan.
+pub(crate) fn prepare(data: &[f32], rows: usize, cols: usize, job: &ConvertJob) -> Result<Prepared, BfpError> {
+    let spec = &job.spec;
+    spec.validate()?;
+    if rows == 0 || cols == 0 {
+        return Err(BfpError::Empty { tensor: job.tensor.to_string(), rows, cols });
+    }
+    if rows.checked_mul(cols) != Some(data.len()) {
+        return Err(BfpError::ShapeData { tensor: job.tensor.to_string(), rows, cols, len: data.len() });
+    }
+    let (bad, e_max) = scan(data);
+    if let Some((index, x)) = bad {
+        let what = if x.is_nan() {
+            "NaN"
+        } else if x > 0.0 {
+            "+inf"
+        } else {
+            "-inf"
+        };
+        return Err(BfpError::NonFinite {
+            tensor: job.tensor.to_string(),
+            index,
+            row: index / cols,
+            col: index % cols,
+            what,
+        });
+    }
+    let fmt = spec.format;
+    let g = fmt.group();
+    let e_span = (1i32 << fmt.exp_bits()) - 1;
+    let e_base = match spec.exp_base {
+        ExpBase::PerTensor => e_max.unwrap_or(0) - e_span,
+        ExpBase::Pinned(b) => b,
+    };
+    let (lanes, along) = match job.axis {
+        GroupAxis::Dim1 => (rows, cols),
+        GroupAxis::Dim0 => (cols, rows),
+    };
+    let ctx = GroupCtx {
+        mantissa_bits: fmt.mantissa_bits() as i64,
+        max_mag: fmt.max_magnitude() as u64,
+        e_base,
+        e_top: e_base + e_span,
+        rounding: spec.rounding,
+        noise_bits: spec.lfsr.noise_bits,
+        simd16: g == 16 && super::group16::available(),
+    };
+    Ok(Prepared { ctx, lanes, groups: along.div_ceil(g) })
 }
 
 #[cfg(test)]

@@ -56,6 +56,49 @@ pub fn lane_seed(job_seed: u16, lane: usize) -> u16 {
     }
 }
 
+/// The linear map "step `n` times" of one LFSR over GF(2), as the images of the 16 unit
+/// states: jumping a lane over many groups costs 16 XORs instead of `n` steps.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct LfsrJump {
+    cols: [u16; 16],
+}
+
+impl LfsrJump {
+    /// Zero steps.
+    pub fn identity() -> Self {
+        Self { cols: std::array::from_fn(|i| 1u16 << i) }
+    }
+
+    /// `n` steps of the LFSR with feedback `mask`.
+    pub fn steps(mask: u16, mut n: u64) -> Self {
+        let one = Self { cols: std::array::from_fn(|i| if i == 0 { mask } else { 1u16 << (i - 1) }) };
+        let (mut acc, mut pow) = (Self::identity(), one);
+        while n > 0 {
+            if n & 1 == 1 {
+                acc = acc.then(&pow);
+            }
+            pow = pow.then(&pow);
+            n >>= 1;
+        }
+        acc
+    }
+
+    /// The state `n` steps after `s`.
+    #[inline]
+    pub fn apply(&self, s: u16) -> u16 {
+        let mut out = 0;
+        for (i, c) in self.cols.iter().enumerate() {
+            out ^= c & 0u16.wrapping_sub((s >> i) & 1);
+        }
+        out
+    }
+
+    /// This jump followed by `next`.
+    fn then(&self, next: &Self) -> Self {
+        Self { cols: std::array::from_fn(|i| next.apply(self.cols[i])) }
+    }
+}
+
 /// The converter's `g` noise lanes.
 #[derive(Debug, Clone)]
 pub struct NoiseBank {
@@ -77,11 +120,25 @@ impl NoiseBank {
     /// Steps every lane `groups` times without producing noise (jumps over groups another
     /// worker converts).
     pub fn advance(&mut self, groups: usize) {
-        for lane in self.lanes.iter_mut() {
-            for _ in 0..groups {
-                lane.step();
+        if groups < 64 {
+            for lane in self.lanes.iter_mut() {
+                for _ in 0..groups {
+                    lane.step();
+                }
             }
+        } else if let Some(mask) = self.lanes.first().map(|l| l.mask) {
+            self.jump(&LfsrJump::steps(mask, groups as u64));
         }
+    }
+    /// Applies a precomputed jump to every lane (all lanes share one mask).
+    pub fn jump(&mut self, j: &LfsrJump) {
+        for lane in self.lanes.iter_mut() {
+            lane.state = j.apply(lane.state);
+        }
+    }
+    /// The noise bits `n`.
+    pub fn noise_bits(&self) -> u32 {
+        self.noise_bits
     }
     /// Steps every lane once (one group passes) and writes each lane's noise
     /// `N_i = s_i >> (16 - n)` into `noise`. Cost: one step per lane.
@@ -121,6 +178,27 @@ mod tests {
         assert_eq!(l.step(), 0xE270);
         // 0xE270: lsb 0 -> 0x7138
         assert_eq!(l.step(), 0x7138);
+    }
+
+    #[test]
+    fn jumps_equal_stepping() {
+        for mask in [DEFAULT_MASK, 0x8016, 0x0001] {
+            let mut l = Lfsr16::new(0xACE1, mask);
+            let mut states = vec![l.state()];
+            for _ in 0..70_000 {
+                states.push(l.step());
+            }
+            for n in [0u64, 1, 2, 63, 64, 1000, 2048, 65_535, 65_536, 69_999] {
+                assert_eq!(LfsrJump::steps(mask, n).apply(0xACE1), states[n as usize], "mask {mask:#x} n {n}");
+            }
+            let mut a = NoiseBank::for_job(16, mask, 0x1234, 3, 8);
+            let mut b = a.clone();
+            a.advance(5000);
+            for _ in 0..5000 {
+                b.next_group(&mut [0u32; 16]);
+            }
+            assert!(a.states().eq(b.states()));
+        }
     }
 
     #[test]

@@ -6,6 +6,7 @@
 
 mod convert;
 mod format;
+mod group16;
 mod improvement;
 pub mod lfsr;
 mod packed;
@@ -15,7 +16,7 @@ pub mod softfloat;
 pub use convert::{convert, BfpMatrix, ConvertFlags, ConvertJob, GroupAxis};
 pub use format::{BfpError, BfpFormat, ConvertSpec, ExpBase, LfsrParams, Rounding};
 pub use improvement::{relative_improvement, Improvement};
-pub use lfsr::{job_seed, lane_seed, Lfsr16, NoiseBank};
+pub use lfsr::{job_seed, lane_seed, Lfsr16, LfsrJump, NoiseBank};
 pub(crate) use packed::hex_of;
 pub use packed::{PackedGroup, PackedTensor};
 pub use round::round_mantissa;
