@@ -14,6 +14,7 @@ mod round;
 pub mod softfloat;
 
 pub use convert::{convert, BfpMatrix, ConvertFlags, ConvertJob, GroupAxis};
+pub(crate) use convert::{prepare, GroupCtx};
 pub use format::{BfpError, BfpFormat, ConvertSpec, ExpBase, LfsrParams, Rounding};
 pub use improvement::{relative_improvement, Improvement};
 pub use lfsr::{job_seed, lane_seed, Lfsr16, LfsrJump, NoiseBank};

@@ -15,7 +15,7 @@ use crate::bfp::softfloat::{pow2_f64, round_scaled_to_f32};
 use crate::fmac::{Accumulator, AccumulatorKind, Kulisch};
 
 /// Output columns per block (one 512-bit vector of i32).
-const VB: usize = 16;
+pub(super) const VB: usize = 16;
 /// Output rows per register tile.
 const TU: usize = 4;
 /// Output rows per parallel task.
@@ -44,23 +44,23 @@ pub fn fast_gemm_with(ops: &GemmOperands, isa: KernelIsa) -> Vec<f32> {
 }
 
 /// Operands repacked for the 16-bit kernel.
-struct Packed {
-    rows: usize,
-    cols: usize,
-    groups: usize,
+pub(super) struct Packed {
+    pub(super) rows: usize,
+    pub(super) cols: usize,
+    pub(super) groups: usize,
     /// Group size rounded up to even (pairs of lanes).
-    g2: usize,
-    vblocks: usize,
+    pub(super) g2: usize,
+    pub(super) vblocks: usize,
     /// X mantissas `[u][q][g2]`.
-    xm: Vec<i16>,
+    pub(super) xm: Vec<i16>,
     /// X exponents `[u][q]`.
-    ex: Vec<i32>,
+    pub(super) ex: Vec<i32>,
     /// Y mantissas `[vb][q][g2/2][VB][2]`.
-    ym: Vec<i16>,
+    pub(super) ym: Vec<i16>,
     /// Y exponents `[vb][q][VB]`.
-    ey: Vec<i32>,
+    pub(super) ey: Vec<i32>,
     /// `(m'_x - 1) + (m'_y - 1)`.
-    off: i32,
+    pub(super) off: i32,
 }
 
 impl Packed {
@@ -116,7 +116,7 @@ impl Packed {
         Some(Self { rows, cols, groups, g2, vblocks, xm, ex, ym, ey, off: off_plain })
     }
 
-    fn run(&self, acc: AccumulatorKind, isa: KernelIsa) -> Vec<f32> {
+    pub(super) fn run(&self, acc: AccumulatorKind, isa: KernelIsa) -> Vec<f32> {
         let mut out = vec![0f32; self.rows * self.cols];
         out.par_chunks_mut(ROWS_PER_TASK * self.cols).enumerate().for_each(|(task, tile)| {
             let u0 = task * ROWS_PER_TASK;

@@ -8,10 +8,12 @@
 
 pub mod baseline;
 mod fast;
+mod fused;
 mod quality;
 mod reference;
 
 pub use fast::{fast_gemm, fast_gemm_with, KernelIsa};
+pub use fused::{fast_gemm_from_f32, GemmScratch};
 pub use quality::{binary32_matmul, Quality};
 pub use reference::reference_gemm;
 

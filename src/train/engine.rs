@@ -23,7 +23,7 @@ use crate::array::Fidelity;
 use crate::bfp::{relative_improvement, BfpError};
 use crate::cost::{energy, Actions, EnergyBreakdown};
 use crate::gemm::baseline::{baseline_gemm, ElementCell};
-use crate::gemm::{fast_gemm, quantize_operands_named, GemmError, Pass};
+use crate::gemm::{fast_gemm_from_f32, GemmError, GemmScratch, Pass};
 use crate::sim::{StallReason, StallStats};
 use crate::workload::{LoweredGemm, Workload};
 
@@ -127,6 +127,8 @@ pub struct Engine {
     cache: HashMap<(usize, u32, u32), GemmCost>,
     cost: Cost,
     probe: Option<DecisionProbe>,
+    /// Packed operand buffers reused from GEMM to GEMM.
+    scratch: GemmScratch,
 }
 
 impl std::fmt::Debug for Engine {
@@ -167,6 +169,7 @@ impl Engine {
             cache: HashMap::new(),
             cost: Cost::default(),
             probe: None,
+            scratch: GemmScratch::default(),
         }
     }
 
@@ -344,12 +347,13 @@ impl Matmul<f32> for Engine {
                 let first_job = *job;
                 *job += 2;
                 let (xn, yn) = (format!("{layer}.{pass}.x"), format!("{layer}.{pass}.y"));
-                let ops = quantize_operands_named(&spec, (x, xs.0, xs.1), (y, ys.0, ys.1), first_job, (&xn, &yn))
-                    .map_err(|e| match e {
+                let xy = ((x, xs.0, xs.1), (y, ys.0, ys.1));
+                fast_gemm_from_f32(&spec, xy.0, xy.1, first_job, (&xn, &yn), &mut self.scratch).map_err(
+                    |e| match e {
                         GemmError::Bfp(b @ BfpError::NonFinite { .. }) => nonfinite(b.to_string()),
                         e => EngineError::Gemm { layer: layer.clone(), pass, source: Box::new(e) },
-                    })?;
-                fast_gemm(&ops)
+                    },
+                )?
             }
         };
         if !self.eval {
