@@ -10,8 +10,10 @@
 //!
 //! The kernel loops output row `u`, reduction index `r`, output column `v` (innermost, over a
 //! contiguous row of Y laid out `[r][v]`), so each output still receives its products one at a
-//! time in increasing `r` while the inner loop runs over independent outputs. Rows are spread
-//! over threads with rayon; the bits never depend on the thread count.
+//! time in increasing `r` while the inner loop runs over independent outputs. On AVX-512 CPUs
+//! blocks of 8 x 32 outputs keep their accumulators in registers over the whole reduction
+//! instead (`baseline_simd.rs`: same order, same bits). Rows are spread over threads with
+//! rayon; the bits never depend on the thread count.
 
 use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
@@ -209,23 +211,41 @@ fn transpose<T: Copy + Default>(a: &[T], rows: usize, cols: usize) -> Vec<T> {
 const TILE: usize = 512;
 
 /// `out[u][v] = fl(...fl(fl(0 + fl(x[u][0] y[0][v])) + fl(x[u][1] y[1][v])) ...)`, unfused.
+/// Blocks of `RU` rows go through the AVX-512 register tile ([`super::baseline_simd`], same
+/// bits) when the CPU has it; the rest of each row through the loop below.
 fn float_kernel(xl: &[f32], yr: &[f32], rows: usize, red: usize, cols: usize) -> Vec<f32> {
+    use super::baseline_simd::{available, block, RU};
     let mut out = vec![0f32; rows * cols];
-    out.par_chunks_mut(cols).enumerate().for_each(|(u, orow)| {
-        let xrow = &xl[u * red..(u + 1) * red];
-        for (t, acc) in orow.chunks_mut(TILE).enumerate() {
-            let v0 = t * TILE;
-            for (r, &a) in xrow.iter().enumerate() {
-                let yrow = &yr[r * cols + v0..r * cols + v0 + acc.len()];
-                for (o, &b) in acc.iter_mut().zip(yrow) {
-                    // Two roundings: the product, then the sum. Never `mul_add`.
-                    let p = a * b;
-                    *o += p;
-                }
-            }
+    let simd = available() && cols > 0;
+    out.par_chunks_mut(RU * cols.max(1)).enumerate().for_each(|(b, chunk)| {
+        let u0 = b * RU;
+        let done = if simd && chunk.len() == RU * cols {
+            // SAFETY: `available()` checked the CPU; the block's rows are inside `xl`, `yr` is
+            // `red x cols`, `chunk` is `RU` output rows.
+            unsafe { block(xl, yr, u0, red, cols, chunk) }
+        } else {
+            0
+        };
+        for (t, orow) in chunk.chunks_mut(cols).enumerate() {
+            float_row(&xl[(u0 + t) * red..(u0 + t + 1) * red], yr, cols, done, orow);
         }
     });
     out
+}
+
+/// Columns `from..` of one output row.
+fn float_row(xrow: &[f32], yr: &[f32], cols: usize, from: usize, orow: &mut [f32]) {
+    for (t, acc) in orow[from..].chunks_mut(TILE).enumerate() {
+        let v0 = from + t * TILE;
+        for (r, &a) in xrow.iter().enumerate() {
+            let yrow = &yr[r * cols + v0..r * cols + v0 + acc.len()];
+            for (o, &b) in acc.iter_mut().zip(yrow) {
+                // Two roundings: the product, then the sum. Never `mul_add`.
+                let p = a * b;
+                *o += p;
+            }
+        }
+    }
 }
 
 /// Exact integer dot products `sum_r x[u][r] y[r][v]`.
@@ -325,6 +345,33 @@ mod tests {
         x[1] = f32::NAN;
         let e = baseline_gemm(ElementCell::Fp32, Pass::BackwardWeight, &x, (2, 3), &[1.0; 3], (1, 3)).unwrap_err();
         assert!(e.to_string().contains("dO[N,B]: element 1 (row 0, column 1) is NaN"), "{e}");
+    }
+
+    #[test]
+    fn register_tiles_keep_each_outputs_order() {
+        // Shapes around the 8 x 32 tile; values over a wide range so any reordering shows.
+        let mut s = 0x2545_F491u32;
+        let mut next = || {
+            s ^= s << 13;
+            s ^= s >> 17;
+            s ^= s << 5;
+            f32::from_bits((s & 0x807F_FFFF) | ((100 + s % 56) << 23))
+        };
+        for (rows, red, cols) in [(8, 5, 32), (17, 40, 70), (3, 9, 31), (24, 130, 96)] {
+            let x: Vec<f32> = (0..rows * red).map(|_| next()).collect();
+            let y: Vec<f32> = (0..red * cols).map(|_| next()).collect();
+            let got = float_kernel(&x, &y, rows, red, cols);
+            for u in 0..rows {
+                for v in 0..cols {
+                    let mut acc = 0f32;
+                    for r in 0..red {
+                        let p = x[u * red + r] * y[r * cols + v];
+                        acc += p;
+                    }
+                    assert_eq!(got[u * cols + v].to_bits(), acc.to_bits(), "{rows}x{red}x{cols} at ({u}, {v})");
+                }
+            }
+        }
     }
 
     #[test]

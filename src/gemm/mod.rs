@@ -7,6 +7,7 @@
 //! same bits.
 
 pub mod baseline;
+mod baseline_simd;
 mod fast;
 mod fused;
 mod quality;
