@@ -271,7 +271,8 @@ mod tests {
     #[test]
     fn same_bits_as_convert_then_kernel() {
         let mut scratch = GemmScratch::default();
-        let val = |i: usize, s: f32| ((i as f32 * s).sin() * 3.0).powi(3) * if i % 17 == 0 { 1e-6 } else { 1.0 };
+        let val =
+            |i: usize, s: f32| ((i as f32 * s).sin() * 3.0).powi(3) * if i.is_multiple_of(17) { 1e-6 } else { 1.0 };
         for (n, k, b) in [(5, 37, 19), (40, 300, 70), (3, 16, 16), (64, 2100, 33)] {
             for pass in Pass::ALL {
                 for (g, mx, my) in [(16, 4, 4), (16, 2, 7), (15, 4, 3), (8, 5, 5)] {
