@@ -38,6 +38,8 @@ static INPUTS: Mutex<Vec<(FileId, PathBuf)>> = Mutex::new(Vec::new());
 pub fn note_input(path: &Path) {
     if let Some(id) = file_id(path) {
         if let Ok(mut v) = INPUTS.lock() {
+            // An entry for a deleted file whose inode the OS has given to this one is stale.
+            v.retain(|(i, noted)| *i != id || file_id(noted).as_ref() == Some(i));
             if !v.iter().any(|(i, _)| *i == id) {
                 v.push((id, path.to_path_buf()));
             }
@@ -45,10 +47,12 @@ pub fn note_input(path: &Path) {
     }
 }
 
-/// The input `path` is (the same file, whatever the name), if it is one.
+/// The input `path` is (the same file, whatever the name), if it is one. An input that has
+/// since been deleted no longer counts, even if the OS has reused its inode for `path`.
 pub fn is_input(path: &Path) -> Option<PathBuf> {
     let id = file_id(path)?;
-    INPUTS.lock().ok()?.iter().find(|(i, _)| *i == id).map(|(_, p)| p.clone())
+    let inputs = INPUTS.lock().ok()?;
+    inputs.iter().find(|(i, noted)| *i == id && file_id(noted).as_ref() == Some(&id)).map(|(_, p)| p.clone())
 }
 
 /// Reads at most `limit` bytes of `path` and notes it as an input; a longer file (or an
@@ -114,5 +118,19 @@ mod tests {
         assert!(is_input(&d.path().join("./a.ron")).is_some());
         assert!(is_input(&other).is_none());
         assert!(read_text(d.path(), 10).is_err(), "a folder is not a text input");
+    }
+
+    #[test]
+    fn a_deleted_input_does_not_claim_its_reused_inode() {
+        let d = tempfile::tempdir().unwrap();
+        let p = d.path().join("gone.ron");
+        std::fs::write(&p, "()").unwrap();
+        read_text(&p, 10).unwrap();
+        assert!(is_input(&p).is_some());
+        std::fs::remove_file(&p).unwrap();
+        // Whatever inode the new file gets (often the one just freed), it is not an input.
+        let q = d.path().join("new.bin");
+        std::fs::write(&q, "x").unwrap();
+        assert!(is_input(&q).is_none());
     }
 }

@@ -216,7 +216,7 @@ fn layer_names_with_commas_quotes_and_newlines_stay_one_csv_field() {
 fn iterations_beyond_memory_are_refused_before_allocating() {
     let tmp = tempfile::tempdir().unwrap();
     let out = tmp.path().join("out");
-    let o = bin().args(["run", "--no-numerics", "--iterations", "1000000000", "-o"]).arg(&out).output().unwrap();
+    let o = bin().args(["run", "--no-numerics", "--iterations", "1000000", "-o"]).arg(&out).output().unwrap();
     assert!(!o.status.success());
     let err = String::from_utf8_lossy(&o.stderr);
     assert!(err.starts_with("error:") && err.contains("run fewer iterations (at most"), "{err}");
