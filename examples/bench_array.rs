@@ -100,6 +100,8 @@ fn main() {
             fidelity: Fidelity::Fold,
             numerics: false,
             first_job: 0,
+            conv: None,
+            mapping: None,
         };
         let t = Instant::now();
         let sim = fastbfp::accel::simulate_gemm(&arch, &req).unwrap();

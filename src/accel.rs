@@ -5,12 +5,15 @@
 
 use serde::Serialize;
 
-use crate::arch::{Arch, CellKind, TensorClass, Transpose};
-use crate::array::{run_array_with, scalesim, ArrayConfig, CycleBreakdown, Fidelity, FoldRecord, GemmGeometry};
+use crate::arch::{Arch, CellKind, Im2col, MapperKind, TensorClass, Transpose};
+use crate::array::{run_folds_with, scalesim, ArrayConfig, CycleBreakdown, Fidelity, FoldRecord, GemmGeometry};
 use crate::bfp::{BfpFormat, ConvertFlags};
 use crate::gemm::baseline::{baseline_gemm, ElementCell};
 use crate::gemm::{output_shape, quantize_operands_named, GemmError, GemmSpec, OperandSpec, Pass};
-use crate::memory::{MemParams, MemorySystem, OperandStorage, Traffic};
+use crate::mapping::{
+    ConvWindow, FeatureMapTracker, Mapping, MappingContext, MappingEstimate, OperandBits, PassDims, Role,
+};
+use crate::memory::{MemParams, MemorySystem, OperandStorage, TiledResidency, Traffic};
 
 /// Most folds one GEMM may have (its timeline is kept in memory: about 200 bytes a fold).
 pub const MAX_FOLDS: u64 = 5_000_000;
@@ -60,6 +63,11 @@ pub struct GemmRequest<'a> {
     pub numerics: bool,
     /// Conversion job number of X (Y is the next), in the order the run performs them.
     pub first_job: u64,
+    /// The convolution this GEMM lowers (for on-chip im2col), if it is one.
+    pub conv: Option<ConvWindow>,
+    /// A mapping forced for this GEMM (tile sizes are legalised for it); `None`: the arch's
+    /// `mapping.mapper` decides.
+    pub mapping: Option<Mapping>,
 }
 
 /// Everything one simulated GEMM produced.
@@ -91,6 +99,14 @@ pub struct GemmSim {
     pub traffic: Traffic,
     /// Number of folds.
     pub fold_count: usize,
+    /// The mapping the folds followed (`None`: fold by fold, operands kept least recently
+    /// used).
+    pub mapping: Option<Mapping>,
+    /// The mapping's figures in the mapper's closed-form model.
+    pub mapping_estimate: Option<MappingEstimate>,
+    /// Compulsory DRAM bits: every unique operand element read once (each feature map once
+    /// with on-chip im2col), every result written once.
+    pub compulsory_dram_bits: u64,
     /// Every fold's timeline (not serialised: `--stats` and the timeline plot use it).
     #[serde(skip)]
     pub folds: Vec<FoldRecord>,
@@ -217,6 +233,9 @@ pub fn simulate_gemm(arch: &Arch, req: &GemmRequest) -> Result<GemmSim, GemmErro
                 busy_cell_cycles: macs,
                 traffic: Traffic::default(),
                 fold_count: 0,
+                mapping: None,
+                mapping_estimate: None,
+                compulsory_dram_bits: 0,
                 folds: Vec::new(),
                 busy: Vec::new(),
                 flags: None,
@@ -224,9 +243,10 @@ pub fn simulate_gemm(arch: &Arch, req: &GemmRequest) -> Result<GemmSim, GemmErro
                 out_shape,
             });
         }
-        let mut gate = MemorySystem::new(mem, geometry, storage, storage, out_bits);
-        let run = run_array_with(&geometry, None, &cfg, req.fidelity, &mut gate);
-        return Ok(finish(arch, req, geometry, macs, run, gate, out, None, out_shape, 0));
+        let mut plan = plan(arch, req, &geometry, &mem, storage, storage, out_bits, macs);
+        let gate = MemorySystem::new(mem, geometry, storage, storage, out_bits);
+        let (run, gate) = plan.run(&geometry, None, &cfg, req.fidelity, gate);
+        return Ok(finish(arch, req, geometry, macs, run, gate, out, None, out_shape, 0, plan));
     }
 
     // BFP cells (fMAC or full-width).
@@ -259,13 +279,153 @@ pub fn simulate_gemm(arch: &Arch, req: &GemmRequest) -> Result<GemmSim, GemmErro
         let f = arch.bfp_format(out_class);
         f.group_bits().div_ceil(f.group() as u64)
     };
-    let mut gate = MemorySystem::new(mem, geometry, storage(fx), storage(fy), out_bits);
-    let run = run_array_with(&geometry, ops.as_ref(), &cfg, req.fidelity, &mut gate);
+    let mut plan = plan(arch, req, &geometry, &mem, storage(fx), storage(fy), out_bits, macs);
+    let gate = MemorySystem::new(mem, geometry, storage(fx), storage(fy), out_bits);
+    let (run, gate) = plan.run(&geometry, ops.as_ref(), &cfg, req.fidelity, gate);
     let flags = ops.as_ref().map(|o| o.flags());
     let out = run.out.clone();
     let conv_tail =
         if mem.converters_at_input || pass == Pass::BackwardWeight { 0 } else { mem.converter_latency_cycles };
-    Ok(finish(arch, req, geometry, macs, run, gate, out, flags, out_shape, conv_tail))
+    Ok(finish(arch, req, geometry, macs, run, gate, out, flags, out_shape, conv_tail, plan))
+}
+
+/// How one GEMM's folds are laid out and its operands kept on chip.
+struct Plan {
+    folds: Vec<crate::array::Fold>,
+    residency: Option<TiledResidency>,
+    mapping: Option<Mapping>,
+    estimate: Option<MappingEstimate>,
+    compulsory_dram_bits: u64,
+}
+
+impl Plan {
+    fn run(
+        &mut self,
+        geo: &GemmGeometry,
+        ops: Option<&crate::gemm::GemmOperands>,
+        cfg: &ArrayConfig,
+        fidelity: Fidelity,
+        gate: MemorySystem,
+    ) -> (crate::array::ArrayRun, MemorySystem) {
+        let mut gate = match self.residency.take() {
+            Some(r) => gate.with_mapping(r),
+            None => gate,
+        };
+        let folds = std::mem::take(&mut self.folds);
+        (run_folds_with(geo, ops, cfg, fidelity, &mut gate, &folds), gate)
+    }
+}
+
+/// The mapping context of a GEMM on `arch`.
+pub fn mapping_context(
+    arch: &Arch,
+    geo: &GemmGeometry,
+    mem: &MemParams,
+    x: OperandStorage,
+    y: OperandStorage,
+    out_bits: u64,
+    conv: Option<ConvWindow>,
+) -> MappingContext {
+    let b32 = mem.converters_at_input;
+    let bits = |s: OperandStorage| OperandBits {
+        exp: s.exp_bits_per_group(b32),
+        mant: s.mant_bits_per_group(b32),
+        group: s.group,
+    };
+    let sram = crate::cost::sram_macro(&arch.tech, arch.memory.mantissa_sram.capacity_kib);
+    MappingContext {
+        dims: PassDims::of(geo),
+        array: (arch.array.rows, arch.array.cols),
+        beat_cycles: geo.beat_cycles(),
+        x: bits(x),
+        y: bits(y),
+        out_bits,
+        sram_bits: (mem.exp_sram_capacity_bits, mem.mant_sram_capacity_bits),
+        double_buffering: mem.double_buffering,
+        output_buffer_bits: arch.mapping.output_buffer_kib * 8192,
+        dram: (mem.dram_bytes_per_cycle, mem.dram_latency_cycles),
+        pj_per_bit: (arch.tech.dram.access_bit_pj, sram.read_bit_pj),
+        overlap_folds: arch.array.overlap_folds,
+        conv,
+    }
+}
+
+/// The convolution of `req`, when the arch builds its stream operand on chip and the window
+/// matches the GEMM's shape.
+fn on_chip_conv(arch: &Arch, req: &GemmRequest, dims: &PassDims, group: usize) -> Option<ConvWindow> {
+    let w = req.conv?;
+    if arch.mapping.im2col != Im2col::OnChip || arch.mapping.mapper != MapperKind::Search {
+        return None;
+    }
+    // The feature-map operand's K and B extents must be the window's.
+    let role = dims.feature_map_role();
+    let k_units =
+        if role == Role::Y && dims.reduction == crate::mapping::Dim::Col { w.k().div_ceil(group) } else { w.k() };
+    let b_units = if dims.reduction == crate::mapping::Dim::Stream { w.b().div_ceil(group) } else { w.b() };
+    (dims.len(crate::mapping::Dim::Col) == k_units && dims.len(crate::mapping::Dim::Stream) == b_units).then_some(w)
+}
+
+#[allow(clippy::too_many_arguments)]
+fn plan(
+    arch: &Arch,
+    req: &GemmRequest,
+    geo: &GemmGeometry,
+    mem: &MemParams,
+    x: OperandStorage,
+    y: OperandStorage,
+    out_bits: u64,
+    _macs: u64,
+) -> Plan {
+    let (r, c) = (arch.array.rows, arch.array.cols);
+    let dims = PassDims::of(geo);
+    let conv = on_chip_conv(arch, req, &dims, y.group as usize);
+    let ctx = mapping_context(arch, geo, mem, x, y, out_bits, conv);
+    let compulsory_dram_bits = compulsory_bits(&ctx);
+    let chosen = match (req.mapping, arch.mapping.mapper) {
+        (Some(m), _) => {
+            let m = m.legalised(&dims, r, c);
+            Some((m, crate::mapping::estimate(&ctx, &m)))
+        }
+        (None, MapperKind::Search) => {
+            crate::mapping::search(&ctx, arch.mapping.objective, MAX_FOLDS).map(|s| (s.mapping, Some(s.estimate)))
+        }
+        (None, MapperKind::Folds) => None,
+    };
+    match chosen {
+        Some((m, estimate)) => {
+            let tracker = conv.and_then(FeatureMapTracker::new);
+            let residency = TiledResidency::new(m, dims, tracker, y.group as usize);
+            Plan {
+                folds: m.plan_folds(&dims, r, c),
+                residency: Some(residency),
+                mapping: Some(m),
+                estimate,
+                compulsory_dram_bits,
+            }
+        }
+        None => Plan {
+            folds: crate::array::plan_folds(geo, r, c),
+            residency: None,
+            mapping: None,
+            estimate: None,
+            compulsory_dram_bits,
+        },
+    }
+}
+
+/// Every unique operand element read once and every result written once, in bits.
+fn compulsory_bits(ctx: &MappingContext) -> u64 {
+    let dims = &ctx.dims;
+    let fm = |role: Role| ctx.conv.filter(|_| dims.feature_map_role() == role);
+    let input = |role: Role, s: OperandBits| match fm(role) {
+        Some(w) => (w.strips() * w.input_hw.1 as u64).div_ceil(s.group) * (s.exp + s.mant),
+        None => dims.units(role) * (s.exp + s.mant),
+    };
+    let out = match fm(Role::Out) {
+        Some(w) => w.strips() * w.input_hw.1 as u64,
+        None => dims.units(Role::Out),
+    };
+    input(Role::X, ctx.x) + input(Role::Y, ctx.y) + out * ctx.out_bits
 }
 
 #[allow(clippy::too_many_arguments)]
@@ -280,6 +440,7 @@ fn finish(
     flags: Option<(ConvertFlags, ConvertFlags)>,
     out_shape: (usize, usize),
     converter_tail: u64,
+    plan: Plan,
 ) -> GemmSim {
     let end = (run.cycles + converter_tail).max(gate.writeback_done);
     let tail = end - run.cycles;
@@ -304,6 +465,9 @@ fn finish(
         busy_cell_cycles: busy_total,
         traffic: gate.traffic,
         fold_count: run.folds.len(),
+        mapping: plan.mapping,
+        mapping_estimate: plan.estimate,
+        compulsory_dram_bits: plan.compulsory_dram_bits,
         folds: run.folds,
         busy: run.busy,
         flags,

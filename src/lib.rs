@@ -13,6 +13,7 @@
 //! | [`gemm`] | the three training matmuls: reference loop, fast kernel, quality |
 //! | [`sim`] | `Cycle`, the event queue, stall statistics |
 //! | [`input`] | reading input files with a size limit; remembering them so outputs never replace them |
+//! | [`mapping`] | a GEMM's loop nest at the DRAM -> SRAM level: per-pass geometry, tiles and order, the mapper, on-chip im2col |
 //! | [`memory`] | DRAM channel, SRAM banks, buffering, converters, transposes, traffic |
 //! | [`sweep`] | parameter sweeps over arch and workload, sharding, resuming, merging |
 //! | [`tensor`] | dense binary32 tensors and the `.npy` format |
@@ -32,6 +33,7 @@ pub mod fmac;
 pub mod gemm;
 pub mod golden;
 pub mod input;
+pub mod mapping;
 pub mod memory;
 pub mod report;
 mod ronpos;

@@ -37,6 +37,8 @@ pub struct RunOptions {
     pub iterations: usize,
     /// Seed of the synthetic data.
     pub seed: u64,
+    /// A mapping forced on every GEMM (legalised per GEMM); `None`: the arch's mapper.
+    pub mapping: Option<crate::mapping::Mapping>,
 }
 
 /// One conversion job of the run (DESIGN §3): its number and what it converted.
@@ -284,6 +286,8 @@ pub fn run_iterations(
                 fidelity: options.fidelity,
                 numerics: options.numerics,
                 first_job: 2 * index as u64,
+                conv: wl.conv_window(g),
+                mapping: options.mapping,
             };
             let mut sim = simulate_gemm(arch, &req).map_err(|source| RunError::Gemm {
                 layer: g.layer.clone(),

@@ -42,6 +42,8 @@ fn run(a: &Arch, pass: Pass, dims: (usize, usize, usize), fidelity: Fidelity) ->
         fidelity,
         numerics: true,
         first_job: 0,
+        conv: None,
+        mapping: None,
     };
     simulate_gemm(a, &req).unwrap()
 }
@@ -196,6 +198,8 @@ fn a_gemm_with_too_many_folds_is_refused_before_planning() {
         fidelity: Fidelity::Fold,
         numerics: false,
         first_job: 0,
+        conv: None,
+        mapping: None,
     };
     let err = simulate_gemm(&a, &req).unwrap_err().to_string();
     assert!(err.contains("25000000 folds") && err.contains("1 x 1"), "{err}");

@@ -224,6 +224,8 @@ fn run(a: &Arch, pass: Pass, xs: (usize, usize), ys: (usize, usize), fidelity: F
         fidelity,
         numerics: false,
         first_job: 0,
+        conv: None,
+        mapping: None,
     };
     simulate_gemm(a, &req).unwrap()
 }

@@ -64,7 +64,7 @@ fn every_bundled_workload_on_every_bundled_arch() {
     archs.retain(|p| !p.to_string_lossy().contains("/tech/"));
     let workloads = files_in(&root().join("traces"), "ron");
     assert!(archs.len() >= 9 && workloads.len() >= 6, "{archs:?} {workloads:?}");
-    let options = RunOptions { fidelity: Fidelity::Fold, numerics: false, iterations: 1, seed: 1 };
+    let options = RunOptions { fidelity: Fidelity::Fold, numerics: false, iterations: 1, seed: 1, mapping: None };
     for w in &workloads {
         let wl = load_workload(w).unwrap();
         for a in &archs {

@@ -26,8 +26,8 @@ use std::path::{Path, PathBuf};
 pub use error::ArchError;
 pub use model::{
     default_converter_latency, Arch, ArrayConfig, BfpConfig, CellKind, ClassPrecision, ConverterConfig,
-    ConverterPlacement, Dataflow, DramConfig, LfsrConfig, MemoryConfig, PrecisionConfig, SramConfig, TensorClass,
-    Transpose,
+    ConverterPlacement, Dataflow, DramConfig, Im2col, LfsrConfig, MapperKind, MappingConfig, MemoryConfig, Objective,
+    PrecisionConfig, SramConfig, TensorClass, Transpose,
 };
 pub use tech::{load_tech, parse_tech, BlockCost, DramCost, LogicCosts, SramMacro, TechTable};
 

@@ -33,6 +33,8 @@ pub struct Arch {
     pub converters: ConverterConfig,
     /// DRAM, SRAM banks and buffering.
     pub memory: MemoryConfig,
+    /// How GEMMs are tiled onto the array and memories (`docs/mapping.md`).
+    pub mapping: MappingConfig,
     /// The `tech` path exactly as written in the arch file (relative to it).
     pub tech_file: String,
     /// The technology table it names, loaded and validated.
@@ -114,6 +116,62 @@ pub enum Dataflow {
     Os,
     /// Input stationary.
     Is,
+}
+
+/// How each GEMM is tiled between DRAM and the on-chip buffers (`docs/mapping.md`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+pub struct MappingConfig {
+    /// Who chooses the loop nest.
+    pub mapper: MapperKind,
+    /// What the mapper minimises.
+    pub objective: Objective,
+    /// Where convolutions' stream operand is lowered to a matrix.
+    pub im2col: Im2col,
+    /// Output (partial-sum) buffer capacity in KiB of binary32 partial sums, 1..=1048576;
+    /// used by `mapper: search` (fold-by-fold mapping keeps its partial sums unbounded).
+    pub output_buffer_kib: u64,
+}
+
+impl Default for MappingConfig {
+    /// What an arch file without a `mapping` section means: the fold-by-fold schedule.
+    fn default() -> Self {
+        Self { mapper: MapperKind::Folds, objective: Objective::Edp, im2col: Im2col::Dram, output_buffer_kib: 64 }
+    }
+}
+
+/// Who chooses a GEMM's mapping.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, serde::Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum MapperKind {
+    /// Fold by fold: every fold streams the whole stream dimension, operands are kept on chip
+    /// least-recently-used while they fit (SCALE-Sim's schedule).
+    Folds,
+    /// Search tile sizes and loop orders under the buffer capacities for the best objective.
+    Search,
+}
+
+/// The mapper's objective.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, serde::Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Objective {
+    /// Fewest cycles.
+    Cycles,
+    /// Least memory energy (DRAM and SRAM accesses; the array's work is the same in every
+    /// mapping).
+    Energy,
+    /// Smallest energy x cycles.
+    Edp,
+}
+
+/// Where a convolution's im2col matrix is built.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, serde::Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Im2col {
+    /// DRAM holds the lowered matrix (each input element up to kh x kw times).
+    Dram,
+    /// DRAM holds each feature map once; the stream operand is built on chip from a tile of
+    /// whole input rows plus its halo.
+    OnChip,
 }
 
 /// Whether the cell has FAST's dual-direction paths (DESIGN §6).

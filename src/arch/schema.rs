@@ -5,7 +5,7 @@
 
 use serde::Deserialize;
 
-use super::model::{ConverterPlacement, Dataflow, Transpose};
+use super::model::{ConverterPlacement, Dataflow, Im2col, MapperKind, Objective, Transpose};
 
 /// The top level of an arch file.
 #[derive(Debug, Deserialize)]
@@ -27,7 +27,19 @@ pub(crate) struct ArchFile {
     #[serde(default)]
     pub converters: Option<ConvertersFile>,
     pub memory: MemoryFile,
+    /// Optional: without it GEMMs run fold by fold (`mapper: folds`, `im2col: dram`).
+    #[serde(default)]
+    pub mapping: Option<MappingFile>,
     pub tech: String,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct MappingFile {
+    pub mapper: MapperKind,
+    pub objective: Objective,
+    pub im2col: Im2col,
+    pub output_buffer_kib: i64,
 }
 
 #[derive(Debug, Deserialize)]

@@ -32,7 +32,11 @@ const LIMITS: &[(&str, i64, i64, &str)] = &[
     ("memory.exponent_sram.bits_per_cycle", 1, 1 << 20, "1..=1048576"),
     ("memory.mantissa_sram.capacity_kib", 1, 1 << 20, "1..=1048576"),
     ("memory.mantissa_sram.bits_per_cycle", 1, 1 << 20, "1..=1048576"),
+    ("mapping.output_buffer_kib", 1, 1 << 20, "1..=1048576"),
 ];
+
+/// The allowed values of `mapping.mapper`.
+const MAPPER_ALLOWED: &str = "folds, search (folds with scalesim cells: SCALE-Sim has its own mapping)";
 
 /// The allowed values of `array.overlap_folds`.
 const OVERLAP_ALLOWED: &str = "true, false (false with scalesim cells: SCALE-Sim runs folds back to back)";
@@ -52,6 +56,9 @@ pub(crate) fn allowed(path: &str) -> Option<String> {
         "array.transpose" => "free, explicit",
         "bfp.accumulator" => "fp32, exact",
         "converters.placement" => "array_outputs, memory_to_array",
+        "mapping.mapper" => MAPPER_ALLOWED,
+        "mapping.objective" => "cycles, energy, edp",
+        "mapping.im2col" => "dram, on_chip",
         "tech" => "the path of a technology table (RON), relative to this arch file",
         p if p.starts_with("precision.") && p.ends_with(".rounding") => "nearest, truncate, even, stochastic",
         _ => return None,
@@ -237,6 +244,18 @@ pub(crate) fn validate(
         mantissa_sram: sram("mantissa_sram", &m.mantissa_sram)?,
         double_buffering: m.double_buffering,
     };
+    let mut mapping = MappingConfig::default();
+    if let Some(mf) = &f.mapping {
+        mapping = MappingConfig {
+            mapper: mf.mapper,
+            objective: mf.objective,
+            im2col: mf.im2col,
+            output_buffer_kib: c.u64("mapping.output_buffer_kib", mf.output_buffer_kib)?,
+        };
+        if mf.mapper == MapperKind::Search && matches!(array.cell, CellKind::Scalesim { .. }) {
+            return Err(rep.out_of_range("mapping.mapper", "search", MAPPER_ALLOWED));
+        }
+    }
     let tech = load_tech(&f.tech).map_err(|e| rep.tech(&f.tech, e))?;
     Ok(Arch {
         name: name.to_string(),
@@ -247,6 +266,7 @@ pub(crate) fn validate(
         lfsr,
         converters,
         memory,
+        mapping,
         tech_file: f.tech.clone(),
         tech,
     })

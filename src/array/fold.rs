@@ -64,6 +64,10 @@ pub struct Fold {
     pub col0: usize,
     /// Array columns this fold uses.
     pub cols_used: usize,
+    /// First stream element (B index) of the fold: non-zero when a mapping tiles the stream
+    /// of a weight-stationary pass (`crate::mapping`).
+    #[serde(default)]
+    pub stream0: usize,
     /// Stream length `T`: B for the weight-stationary passes, B groups for backward-weight.
     pub stream_len: usize,
     /// First fold along the reduction for its outputs (partial sums start at zero).
@@ -98,6 +102,7 @@ pub fn plan_folds(geo: &GemmGeometry, rows: usize, cols: usize) -> Vec<Fold> {
             rows_used,
             col0,
             cols_used,
+            stream0: 0,
             stream_len,
             first_of_reduction: first,
             last_of_reduction: last,

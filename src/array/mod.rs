@@ -13,6 +13,7 @@ mod tick;
 pub use fold::{closed_form, footprint, lane_count, plan_folds, Fold, Footprint, GemmGeometry, PhaseCycles};
 pub use planes::PlaneStore;
 pub use run::{
-    run_array, run_array_with, ArrayConfig, ArrayRun, CycleBreakdown, Fidelity, FoldGate, FoldRecord, IdealMemory,
+    run_array, run_array_with, run_folds_with, ArrayConfig, ArrayRun, CycleBreakdown, Fidelity, FoldGate, FoldRecord,
+    IdealMemory,
 };
 pub use tick::{os_fold_probed, ws_fold_probed, FoldTick, TickCtx};

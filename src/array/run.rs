@@ -145,15 +145,28 @@ pub fn run_array_with(
     fidelity: Fidelity,
     gate: &mut dyn FoldGate,
 ) -> ArrayRun {
+    let folds = plan_folds(geo, cfg.rows, cfg.cols);
+    run_folds_with(geo, ops, cfg, fidelity, gate, &folds)
+}
+
+/// [`run_array_with`] on folds planned by a mapping (`crate::mapping::Mapping::plan_folds`)
+/// instead of the fold-by-fold schedule.
+pub fn run_folds_with(
+    geo: &GemmGeometry,
+    ops: Option<&GemmOperands>,
+    cfg: &ArrayConfig,
+    fidelity: Fidelity,
+    gate: &mut dyn FoldGate,
+    folds: &[Fold],
+) -> ArrayRun {
     let (r, c) = (cfg.rows, cfg.cols);
-    let folds = plan_folds(geo, r, c);
     let mut busy = vec![0u64; r * c];
     let mut phases = Vec::with_capacity(folds.len());
     let mut prints = Vec::with_capacity(folds.len());
     let out = match fidelity {
         Fidelity::Fold => {
             let p = geo.beat_cycles();
-            for f in &folds {
+            for f in folds {
                 phases.push(closed_form(geo, f, r, c));
                 prints.push(if cfg.overlap_folds { footprint(geo, f, r, c) } else { Footprint::default() });
                 // Every used cell does T group pairs of p passes; used cells are the bottom-left
@@ -181,7 +194,7 @@ pub fn run_array_with(
                 (0..geo.out_rows * geo.out_cols).map(|_| Accumulator::new(acc_kind)).collect();
             // When each output was last written, in cycles from its writer's streaming start.
             let mut written = vec![0u64; geo.out_rows * geo.out_cols];
-            for f in &folds {
+            for f in folds {
                 let mut t = match geo.pass {
                     Pass::BackwardWeight => os_fold(&ctx, f, &mut psums),
                     _ => ws_fold(&ctx, f, &mut psums),
@@ -197,7 +210,7 @@ pub fn run_array_with(
             ops.map(|_| psums.iter().map(Accumulator::result).collect())
         }
     };
-    let records = schedule(geo.pass, cfg, &folds, &phases, &prints, gate);
+    let records = schedule(geo.pass, cfg, folds, &phases, &prints, gate);
     let cycles = records.iter().map(|f| f.stream.1.max(f.drain.1).max(f.load.1)).max().unwrap_or(0);
     ArrayRun { cycles, breakdown: breakdown(&records), folds: records, busy, out }
 }

@@ -297,7 +297,7 @@ pub fn ws_fold_probed<P: TickProbe>(ctx: &TickCtx, fold: &Fold, psums: &mut [Acc
                     // The stream feeder at position s: element b = beat - s.
                     let b = beat - s as i64;
                     (s >= s0 && s < s0 + s_used && b >= 0 && (b as usize) < t_len)
-                        .then(|| StreamReg { id: ctx.y_id(b as usize, group_q(s)), tag: b as u32 })
+                        .then(|| StreamReg { id: ctx.y_id(fold.stream0 + b as usize, group_q(s)), tag: b as u32 })
                 } else {
                     v[i - len]
                 };
@@ -309,7 +309,7 @@ pub fn ws_fold_probed<P: TickProbe>(ctx: &TickCtx, fold: &Fold, psums: &mut [Acc
                         let acc = if fold.first_of_reduction {
                             Accumulator::new(ctx.acc_kind)
                         } else {
-                            psums[out_row(d) * out_cols + b].clone()
+                            psums[out_row(d) * out_cols + fold.stream0 + b].clone()
                         };
                         (b as u32, acc)
                     })
@@ -333,7 +333,7 @@ pub fn ws_fold_probed<P: TickProbe>(ctx: &TickCtx, fold: &Fold, psums: &mut [Acc
             if let Some((b, acc)) = &psum_in[d * len] {
                 occ.lane(sum_in_lane(d), cycles);
                 if !fold.first_of_reduction {
-                    reads.push((out_row(d) * out_cols + *b as usize, cycles));
+                    reads.push((out_row(d) * out_cols + fold.stream0 + *b as usize, cycles));
                 }
                 probe.sum_in(start, p, sum_port, sum_lane(d), acc);
             }
@@ -404,7 +404,7 @@ pub fn ws_fold_probed<P: TickProbe>(ctx: &TickCtx, fold: &Fold, psums: &mut [Acc
         // The output buffer latches what leaves the far end of each chain.
         for d in 0..a_used {
             if let Some((b, acc)) = psum_out[d * len + len - 1].take() {
-                let out = out_row(d) * out_cols + b as usize;
+                let out = out_row(d) * out_cols + fold.stream0 + b as usize;
                 probe.sum_out(load + cycles, sum_port, sum_lane(d), out, &acc);
                 writes.push((out, cycles));
                 psums[out] = acc;

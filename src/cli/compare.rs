@@ -53,8 +53,13 @@ pub fn run(a: &CompareArgs) -> Result<()> {
             arch.array.cols = c;
         }
     }
-    let options =
-        RunOptions { fidelity: a.fidelity, numerics: !a.no_numerics, iterations: wl.iterations, seed: a.seed };
+    let options = RunOptions {
+        fidelity: a.fidelity,
+        numerics: !a.no_numerics,
+        iterations: wl.iterations,
+        seed: a.seed,
+        mapping: None,
+    };
     let total = (wl.lower().len() * options.iterations * archs.len()) as u64;
     let bar = ProgressBar::with_draw_target(Some(total), ProgressDrawTarget::stderr());
     let mut rows = Vec::new();

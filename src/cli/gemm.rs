@@ -107,6 +107,8 @@ pub fn run(a: &GemmArgs) -> Result<()> {
             fidelity: a.fidelity,
             numerics: !a.no_numerics,
             first_job: 0,
+            conv: None,
+            mapping: None,
         };
         let sim = simulate_gemm(arch, &req)?;
         print_sim(arch, &sim, &spec);

@@ -125,6 +125,12 @@ fn run_export(a: &ExportArgs) -> Result<()> {
         m.converter_latency_cycles
     );
     println!("  {} files -> {}", files.len(), a.output.display());
+    if arch.array.overlap_folds || arch.mapping.mapper != fastbfp::arch::MapperKind::Folds {
+        println!(
+            "  note: the vectors follow the reference RTL's sequencer (fold by fold, back to back); \
+             the arch's overlap_folds and mapping apply to `fastbfp run`, not to them"
+        );
+    }
     if let Some(v) = &a.vcd {
         let ops_note = format!("case {} on {}", m.case, m.arch);
         let spec_ops = fastbfp::golden::case_operands(&arch, &case)?;

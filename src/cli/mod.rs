@@ -200,6 +200,7 @@ pub fn default_command() -> Command {
         iterations: None,
         passes: None,
         seed: 1,
+        mapping: None,
         quiet: false,
     })
 }

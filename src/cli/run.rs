@@ -41,6 +41,11 @@ pub struct RunArgs {
     /// Seed of the synthetic data.
     #[arg(long, default_value_t = 1)]
     pub seed: u64,
+    /// Force one mapping on every GEMM instead of the arch's mapper: tile sizes
+    /// ROWSxCOLSxSTREAM (0 = whole extent; rounded to whole folds and clamped per GEMM) and the
+    /// loop order outermost first, e.g. `64x32x2048:stream>row>col`.
+    #[arg(long, value_name = "TILES:ORDER")]
+    pub mapping: Option<fastbfp::mapping::ForcedMapping>,
     /// No progress bar and no summary (files only).
     #[arg(long, short)]
     pub quiet: bool,
@@ -101,6 +106,7 @@ pub fn run(a: &RunArgs) -> Result<()> {
         numerics: !a.no_numerics,
         iterations: a.iterations.map_or(wl.iterations, |n| n as usize),
         seed: a.seed,
+        mapping: a.mapping.map(|m| m.0),
     };
     let total = (wl.lower().len() * options.iterations) as u64;
     let bar = if a.quiet {

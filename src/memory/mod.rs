@@ -8,8 +8,10 @@
 //! It knows sizes in bits, never values.
 
 mod dma;
+mod tiled;
 
 pub use dma::DmaChannel;
+pub use tiled::{Bring, TiledResidency};
 
 use serde::Serialize;
 
@@ -112,6 +114,21 @@ pub struct Traffic {
     pub psum_buffer_read_bits: u64,
     /// Binary32 partial sums and results written into the output buffer.
     pub psum_buffer_write_bits: u64,
+    /// DRAM bits of partial sums that leave the chip between reduction tiles and return
+    /// (mappings whose reduction loop is not inside the output's loops), both directions.
+    #[serde(default)]
+    pub dram_psum_bits: u64,
+}
+
+impl Traffic {
+    /// DRAM bits both ways: operand reads, result writes, transposes and spilled partial sums.
+    pub fn dram_bits(&self) -> u64 {
+        self.dram_read_exp_bits
+            + self.dram_read_mant_bits
+            + self.dram_write_bits
+            + self.dram_transpose_bits
+            + self.dram_psum_bits
+    }
 }
 
 /// One operand tile a fold needs on chip.
@@ -143,6 +160,8 @@ pub struct MemorySystem {
     pub writeback_done: u64,
     /// Traffic so far.
     pub traffic: Traffic,
+    /// Residency under a mapping (`None`: fold by fold, least recently used).
+    tiled: Option<TiledResidency>,
 }
 
 impl MemorySystem {
@@ -167,7 +186,27 @@ impl MemorySystem {
             transpose_done: None,
             writeback_done: 0,
             traffic: Traffic::default(),
+            tiled: None,
         }
+    }
+
+    /// Keeps operands on chip as `residency` says (a mapping's tiles) instead of least
+    /// recently used fold tiles.
+    pub fn with_mapping(mut self, residency: TiledResidency) -> Self {
+        self.tiled = Some(residency);
+        self
+    }
+
+    /// The groups (or feature-map elements) `role` of `f` brings in, as a tile of bits.
+    fn tiled_fetch(&mut self, f: &Fold, role: crate::mapping::Role) -> Option<Tile> {
+        let t = self.tiled.as_mut()?;
+        let operand = if role == crate::mapping::Role::X { 0 } else { 1 };
+        let groups = match t.bring(f, role) {
+            Bring::Nothing => return None,
+            Bring::Groups(g) => g,
+            Bring::Elements(e) => e.div_ceil(if operand == 0 { self.x.group } else { self.y.group }.max(1)),
+        };
+        Some(self.tile(operand, 0, groups))
     }
 
     fn tile(&self, operand: u8, index: u64, groups: u64) -> Tile {
@@ -205,6 +244,15 @@ impl MemorySystem {
             Pass::BackwardData => groups(&self.x, self.geo.out_rows),
             Pass::BackwardWeight => groups(&self.y, self.geo.out_cols),
         }
+    }
+
+    /// Results (outputs) a fold produces.
+    fn fold_outputs(&self, f: &Fold) -> u64 {
+        (match self.geo.pass {
+            Pass::Forward => f.rows_used * f.stream_len,
+            Pass::BackwardData => f.cols_used * f.stream_len,
+            Pass::BackwardWeight => f.rows_used * f.cols_used,
+        }) as u64
     }
 
     fn make_room(&mut self, need_exp: u64, need_mant: u64) {
@@ -256,6 +304,47 @@ impl FoldGate for MemorySystem {
         let share = if self.params.double_buffering { 2 } else { 1 };
         let (cap_exp, cap_mant) =
             (self.params.exp_sram_capacity_bits / share / 2, self.params.mant_sram_capacity_bits / share / 2);
+        if self.tiled.is_some() {
+            let mut bits = 0u64;
+            for role in [crate::mapping::Role::X, crate::mapping::Role::Y] {
+                if let Some(tile) = self.tiled_fetch(f, role) {
+                    self.traffic.dram_read_exp_bits += tile.exp_bits;
+                    self.traffic.dram_read_mant_bits += tile.mant_bits;
+                    self.traffic.sram_write_exp_bits += tile.exp_bits;
+                    self.traffic.sram_write_mant_bits += tile.mant_bits;
+                    let total = tile.exp_bits + tile.mant_bits;
+                    let streamed = self.tiled.as_ref().is_some_and(|t| t.mapping.is_streamed(role));
+                    if streamed && (tile.exp_bits > cap_exp || tile.mant_bits > cap_mant) {
+                        // A streamed part larger than its buffer share: the first buffer-full
+                        // arrives before the fold, the rest while it runs.
+                        let frac = (cap_mant as f64 / tile.mant_bits.max(1) as f64)
+                            .min(cap_exp as f64 / tile.exp_bits.max(1) as f64);
+                        let head = ((total as f64 * frac.min(1.0)) as u64).max(1);
+                        self.pending.push((f.index, total - head));
+                        bits += head;
+                    } else {
+                        bits += total;
+                    }
+                }
+            }
+            // Partial sums of an earlier reduction tile come back.
+            let (returns, _) = self.tiled.as_ref().map_or((false, false), |t| t.spill_edges(f));
+            if returns {
+                let psum_bits = 32 * self.fold_outputs(f);
+                self.traffic.dram_psum_bits += psum_bits;
+                bits += psum_bits;
+            }
+            if bits > 0 {
+                let (_, done) = self.dma.transfer(issue, bits);
+                if done > ready {
+                    ready = done;
+                    if !self.params.explicit_transpose || self.geo.pass == Pass::Forward || f.index > 0 {
+                        reason = StallReason::Dram;
+                    }
+                }
+            }
+            return (Cycle(ready.max(issue)), reason);
+        }
         for tile in self.tiles(f) {
             if let Some(pos) = self.resident.iter().position(|t| t.key == tile.key) {
                 let t = self.resident.remove(pos);
@@ -360,13 +449,24 @@ impl FoldGate for MemorySystem {
     }
 
     fn finished(&mut self, rec: &FoldRecord, now: Cycle) {
+        let (_, leaves) = self.tiled.as_ref().map_or((false, false), |t| t.spill_edges(&rec.fold));
+        if leaves {
+            let bits = 32 * self.fold_outputs(&rec.fold);
+            let (_, done) = self.dma.transfer(now.0, bits);
+            self.traffic.dram_psum_bits += bits;
+            self.writeback_done = self.writeback_done.max(done);
+        }
         if rec.fold.last_of_reduction {
-            let results = match self.geo.pass {
-                Pass::Forward => rec.fold.rows_used * rec.fold.stream_len,
-                Pass::BackwardData => rec.fold.cols_used * rec.fold.stream_len,
-                Pass::BackwardWeight => rec.fold.rows_used * rec.fold.cols_used,
-            } as u64;
-            let bits = results * self.out_bits_per_element;
+            let results = self.fold_outputs(&rec.fold);
+            let mut bits = results * self.out_bits_per_element;
+            // Backward-data with on-chip im2col writes the feature map's gradient: rows met
+            // for the first time, and halo rows already in DRAM read back and written again.
+            if let Some((new, again)) = self.tiled.as_mut().and_then(|t| t.output_elements(&rec.fold)) {
+                bits = (new + again) * self.out_bits_per_element;
+                let (_, back) = self.dma.transfer(now.0, again * self.out_bits_per_element);
+                self.traffic.dram_read_mant_bits += again * self.out_bits_per_element;
+                self.writeback_done = self.writeback_done.max(back);
+            }
             let (_, done) = self.dma.transfer(now.0, bits);
             self.traffic.dram_write_bits += bits;
             self.writeback_done = self.writeback_done.max(done);

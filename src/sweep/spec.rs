@@ -109,6 +109,7 @@ pub fn parse_sweep(text: &str, origin: &Path) -> Result<Sweep, SweepError> {
         numerics: o.numerics,
         iterations: o.iterations as usize,
         seed: o.seed,
+        mapping: None,
     };
     if file.axes.is_empty() {
         return Err(rep.at(

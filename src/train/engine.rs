@@ -116,6 +116,8 @@ pub struct Engine {
     arch: Arch,
     element: Option<ElementCell>,
     lowered: Vec<LoweredGemm>,
+    /// The convolution window of each lowered GEMM (on-chip im2col), in the same order.
+    convs: Vec<Option<crate::mapping::ConvWindow>>,
     site: HashMap<(usize, Pass), usize>,
     ordinal: Vec<Option<usize>>,
     /// The precision plan (FAST's log lives here).
@@ -144,6 +146,7 @@ impl Engine {
         w.batch = batch;
         w.passes = Pass::ALL.to_vec();
         let lowered = w.lower();
+        let convs = lowered.iter().map(|g| w.conv_window(g)).collect();
         let site = lowered.iter().enumerate().map(|(i, g)| ((g.layer_index, g.pass), i)).collect();
         let mut ordinal = vec![None; wl.layers.len()];
         for (k, (i, _)) in wl.layers.iter().enumerate().filter(|(_, l)| l.op.is_gemm()).enumerate() {
@@ -159,6 +162,7 @@ impl Engine {
             arch,
             element,
             lowered,
+            convs,
             site,
             ordinal,
             plan,
@@ -225,6 +229,8 @@ impl Engine {
             fidelity: Fidelity::Fold,
             numerics: false,
             first_job: 0,
+            conv: self.convs[index],
+            mapping: None,
         };
         let sim = simulate_gemm(&self.arch, &req).map_err(|source| EngineError::Gemm {
             layer: g.layer.clone(),

@@ -96,6 +96,20 @@ impl Workload {
         })
     }
 
+    /// The lowering window of `g` when its layer is a convolution (for on-chip im2col).
+    pub fn conv_window(&self, g: &LoweredGemm) -> Option<crate::mapping::ConvWindow> {
+        let Op::Conv2d(c) = self.layers.get(g.layer_index)?.op else { return None };
+        Some(crate::mapping::ConvWindow {
+            channels: c.in_channels / c.groups.max(1),
+            kernel: c.kernel,
+            stride_h: c.stride.0,
+            pad_h: c.padding.0,
+            input_hw: c.input_hw,
+            output_hw: c.output_hw(),
+            batch: self.batch,
+        })
+    }
+
     /// Zero-MAC nodes and the elements they move per iteration (whole batch). With `E` the
     /// output's elements and `I` the input's: element-wise ops read `E` and write `E` forward,
     /// and read `2E` (the gradient and the saved input) and write `E` backward; `add` of `k`
