@@ -100,6 +100,11 @@ pub struct Totals {
     pub stalls: StallStats,
     /// Bits moved.
     pub traffic: Traffic,
+    /// Compulsory DRAM bits of the GEMMs: every unique operand element read once, every result
+    /// written once ([`GemmSim::compulsory_dram_bits`] summed).
+    pub compulsory_dram_bits: u64,
+    /// GEMM DRAM bits moved over the compulsory bits (1 = no re-reads at all).
+    pub dram_over_compulsory: f64,
     /// Energy by component.
     pub energy: EnergyBreakdown,
     /// Area by component.
@@ -339,6 +344,7 @@ pub fn run_iterations(
             totals.stalls.add(*reason, *c);
         }
         add_traffic(&mut totals.traffic, &r.sim.traffic);
+        totals.compulsory_dram_bits += r.sim.compulsory_dram_bits;
         actions.add(&r.actions);
         for (t, b) in totals.busy_per_cell.iter_mut().zip(&r.sim.busy) {
             *t += b;
@@ -362,6 +368,9 @@ pub fn run_iterations(
         }
     }
     totals.energy = energy(arch, &actions);
+    let moved = totals.traffic.dram_bits() - totals.traffic.dram_transpose_bits;
+    totals.dram_over_compulsory =
+        if totals.compulsory_dram_bits == 0 { 0.0 } else { moved as f64 / totals.compulsory_dram_bits as f64 };
     totals.time_us = totals.cycles as f64 * arch.cycle_ns() / 1000.0;
     let cells = (arch.array.rows * arch.array.cols) as f64;
     totals.utilization = if totals.cycles == 0 { 0.0 } else { busy_total as f64 / (cells * totals.cycles as f64) };
@@ -401,6 +410,8 @@ fn scale_sim(s: &mut GemmSim, k: u64) {
     s.traffic.converted_groups = m(t.converted_groups);
     s.traffic.psum_buffer_read_bits = m(t.psum_buffer_read_bits);
     s.traffic.psum_buffer_write_bits = m(t.psum_buffer_write_bits);
+    s.traffic.dram_psum_bits = m(t.dram_psum_bits);
+    s.compulsory_dram_bits *= k;
     s.busy.iter_mut().for_each(|b| *b *= k);
     s.busy_cell_cycles *= k;
 }
@@ -417,4 +428,5 @@ fn add_traffic(t: &mut Traffic, o: &Traffic) {
     t.converted_groups += o.converted_groups;
     t.psum_buffer_read_bits += o.psum_buffer_read_bits;
     t.psum_buffer_write_bits += o.psum_buffer_write_bits;
+    t.dram_psum_bits += o.dram_psum_bits;
 }

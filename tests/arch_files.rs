@@ -197,16 +197,54 @@ fn implicit_some_and_explicit_latency_are_accepted() {
 fn overlap_folds_defaults_to_false_and_is_refused_with_scalesim_cells() {
     let origin = root().join("arch/x.ron");
     let text = std::fs::read_to_string(root().join("arch/fast-4x4.ron")).unwrap();
-    assert!(text.contains("overlap_folds: false"), "bundled arch files list every array option");
-    assert!(!parse_arch(&text, &origin).unwrap().array.overlap_folds);
-    assert!(!parse_arch(&text.replace("overlap_folds: false,", ""), &origin).unwrap().array.overlap_folds);
-    assert!(
-        parse_arch(&text.replace("overlap_folds: false", "overlap_folds: true"), &origin).unwrap().array.overlap_folds
-    );
-    let err = parse_arch(&text.replace("overlap_folds: false", "overlap_folds: 1"), &origin).unwrap_err().to_string();
+    assert!(text.contains("overlap_folds: true"), "bundled arch files list every array option");
+    assert!(parse_arch(&text, &origin).unwrap().array.overlap_folds);
+    assert!(!parse_arch(&text.replace("overlap_folds: true,", ""), &origin).unwrap().array.overlap_folds);
+    let err = parse_arch(&text.replace("overlap_folds: true", "overlap_folds: 1"), &origin).unwrap_err().to_string();
     assert!(err.contains("array.overlap_folds"), "{err}");
     let scalesim = std::fs::read_to_string(root().join("arch/scalesim-32x32-ws.ron")).unwrap();
     let err = parse_arch(&scalesim.replace("overlap_folds: false", "overlap_folds: true"), &origin).unwrap_err();
     let msg = err.to_string();
     assert!(msg.contains("array.overlap_folds = true is out of range") && msg.contains("scalesim"), "{msg}");
+}
+
+#[test]
+fn the_mapping_section_is_optional_checked_and_refused_with_scalesim_cells() {
+    use fastbfp::arch::{Im2col, MapperKind, Objective};
+    let origin = root().join("arch/x.ron");
+    let text = std::fs::read_to_string(root().join("arch/fast-32x32.ron"))
+        .unwrap()
+        .replace("tech/45nm.ron", &root().join("arch/tech/45nm.ron").display().to_string());
+    let line = "    mapping: (mapper: search, objective: edp, im2col: on_chip, output_buffer_kib: 128),";
+    assert!(text.contains(line), "the default arch maps with the mapper");
+    let a = parse_arch(&text, &origin).unwrap();
+    assert_eq!(
+        (a.mapping.mapper, a.mapping.objective, a.mapping.im2col),
+        (MapperKind::Search, Objective::Edp, Im2col::OnChip)
+    );
+    assert_eq!(a.mapping.output_buffer_kib, 128);
+    // Without the section: fold by fold, im2col in DRAM.
+    let plain = parse_arch(&text.replace(line, ""), &origin).unwrap();
+    assert_eq!((plain.mapping.mapper, plain.mapping.im2col), (MapperKind::Folds, Im2col::Dram));
+    for (bad, field) in [
+        ("output_buffer_kib: 0", "mapping.output_buffer_kib"),
+        ("objective: speed", "mapping.objective"),
+        ("mapper: greedy", "mapping.mapper"),
+    ] {
+        let key = bad.split(':').next().unwrap();
+        let good = line
+            .split(", ")
+            .chain(line.split('('))
+            .find(|p| p.trim_start_matches("    mapping: (").starts_with(key))
+            .unwrap();
+        let good = good.trim_start_matches("    mapping: (").trim_end_matches("),");
+        let err = parse_arch(&text.replace(good, bad), &origin).unwrap_err().to_string();
+        assert!(err.contains(field) || err.contains(key), "{bad}: {err}");
+        assert!(err.contains(":39:"), "{bad}: the message points at the line: {err}");
+    }
+    let scalesim = std::fs::read_to_string(root().join("arch/scalesim-32x32-ws.ron"))
+        .unwrap()
+        .replace("tech/45nm.ron", &root().join("arch/tech/45nm.ron").display().to_string());
+    let err = parse_arch(&scalesim.replace("mapper: folds", "mapper: search"), &origin).unwrap_err().to_string();
+    assert!(err.contains("mapping.mapper") && err.contains("scalesim"), "{err}");
 }

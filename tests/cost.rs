@@ -53,11 +53,12 @@ fn some_actions() -> Actions {
         sram_mant_write_bits: 400_009,
         dram_bits: 800_021,
         transpose_dram_bits: 60_013,
+        output_buffer_bits: 120_017,
     }
 }
 
-fn components(e: &EnergyBreakdown) -> [f64; 6] {
-    [e.array_pj, e.converters_pj, e.exponent_sram_pj, e.mantissa_sram_pj, e.dram_pj, e.transpose_pj]
+fn components(e: &EnergyBreakdown) -> [f64; 7] {
+    [e.array_pj, e.converters_pj, e.exponent_sram_pj, e.mantissa_sram_pj, e.dram_pj, e.transpose_pj, e.output_buffer_pj]
 }
 
 fn close(a: f64, b: f64) -> bool {
@@ -107,6 +108,8 @@ fn every_action_is_priced_by_its_own_unit() {
     assert!(close(one(|x| x.converter_groups = 1).converters_pj, u.converter_group_pj));
     assert!(close(one(|x| x.sram_exp_read_bits = 1).exponent_sram_pj, sram_macro(&a.tech, 16).read_bit_pj));
     assert!(close(one(|x| x.sram_mant_write_bits = 1).mantissa_sram_pj, sram_macro(&a.tech, 512).write_bit_pj));
+    let ob = a.mapping.output_buffer_kib;
+    assert!(close(one(|x| x.output_buffer_bits = 1).output_buffer_pj, sram_macro(&a.tech, ob).read_bit_pj));
     // Element-wise MACs are not an fMAC action; chunk passes are not an fp32-cell action.
     assert_eq!(one(|x| x.element_macs = 1).total_pj(), 0.0);
     let f = arch("fp32-32x32.ron");
@@ -202,7 +205,15 @@ fn area_components_add_up_and_element_cells_have_no_converters() {
         let b = area(&a);
         let cell = cell_cost(&a);
         assert!(close(b.array_um2, cell.area_um2 * (a.array.rows * a.array.cols) as f64), "{name}");
-        assert!(close(b.total_um2(), b.array_um2 + b.converters_um2 + b.exponent_sram_um2 + b.mantissa_sram_um2));
+        assert!(close(
+            b.total_um2(),
+            b.array_um2
+                + b.converters_um2
+                + b.exponent_sram_um2
+                + b.mantissa_sram_um2
+                + b.output_buffer_um2
+                + b.im2col_um2
+        ));
         assert_eq!(b.converters_um2 == 0.0, !a.array.cell.is_bfp(), "{name}");
         assert!(close(b.converters_um2, converter_cost(&a).area_um2 * a.converters.count as f64));
     }

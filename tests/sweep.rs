@@ -180,11 +180,12 @@ fn results_do_not_depend_on_threads_or_runs() {
         + r.energy_pj.exponent_sram
         + r.energy_pj.mantissa_sram
         + r.energy_pj.dram
-        + r.energy_pj.transpose;
+        + r.energy_pj.transpose
+        + r.energy_pj.output_buffer;
     assert!((sum - r.energy_pj.total).abs() <= 1e-9 * sum);
     assert_eq!(r.stall_cycles.by_reason.values().sum::<u64>(), r.stall_cycles.total);
     assert_eq!(
-        r.dram_bits.read_exp + r.dram_bits.read_mant + r.dram_bits.write + r.dram_bits.transpose,
+        r.dram_bits.read_exp + r.dram_bits.read_mant + r.dram_bits.write + r.dram_bits.transpose + r.dram_bits.psum,
         r.dram_bits.total
     );
     // Batch 16 does twice the MACs of batch 4.

@@ -42,6 +42,8 @@ pub struct Actions {
     pub dram_bits: u64,
     /// DRAM bits read and written by explicit transposes.
     pub transpose_dram_bits: u64,
+    /// Output (partial-sum) buffer bits read and written.
+    pub output_buffer_bits: u64,
 }
 
 impl Actions {
@@ -61,6 +63,7 @@ impl Actions {
         self.sram_mant_write_bits += o.sram_mant_write_bits;
         self.dram_bits += o.dram_bits;
         self.transpose_dram_bits += o.transpose_dram_bits;
+        self.output_buffer_bits += o.output_buffer_bits;
     }
 
     /// Every count scaled by `k` (e.g. a GEMM repeated `k` times).
@@ -80,6 +83,7 @@ impl Actions {
             sram_mant_write_bits: self.sram_mant_write_bits * k,
             dram_bits: self.dram_bits * k,
             transpose_dram_bits: self.transpose_dram_bits * k,
+            output_buffer_bits: self.output_buffer_bits * k,
         }
     }
 
@@ -99,7 +103,8 @@ impl Actions {
     ///   crosses every used cell of its row or column (`T x rows_used x cols_used` group moves
     ///   per streamed operand). A group on the wire is `e + 3 g c` bits for fMAC (its `c`
     ///   chunk planes), `e + g (1 + m)` for `bfp_full`, the element width otherwise.
-    /// - A6 SRAM, DRAM and converter counts are [`Traffic`](crate::memory::Traffic)'s, except
+    /// - A6 SRAM, DRAM (with spilled partial sums), output-buffer and converter counts are
+    ///   [`Traffic`](crate::memory::Traffic)'s, except
     ///   that element-wise cells have no converters: their `converter_groups` is 0 whatever the
     ///   memory model counted.
     /// - A7 `scalesim` runs have no folds and no memory: only A3 applies.
@@ -111,8 +116,9 @@ impl Actions {
             sram_exp_write_bits: t.sram_write_exp_bits,
             sram_mant_read_bits: t.sram_read_mant_bits,
             sram_mant_write_bits: t.sram_write_mant_bits,
-            dram_bits: t.dram_read_exp_bits + t.dram_read_mant_bits + t.dram_write_bits,
+            dram_bits: t.dram_read_exp_bits + t.dram_read_mant_bits + t.dram_write_bits + t.dram_psum_bits,
             transpose_dram_bits: t.dram_transpose_bits,
+            output_buffer_bits: t.psum_buffer_read_bits + t.psum_buffer_write_bits,
             ..Actions::default()
         };
         let cell = arch.array.cell;

@@ -49,6 +49,8 @@ pub struct EnergyBreakdown {
     pub dram_pj: f64,
     /// DRAM reads and writes of explicit transposes.
     pub transpose_pj: f64,
+    /// Output (partial-sum) buffer reads and writes.
+    pub output_buffer_pj: f64,
 }
 
 impl EnergyBreakdown {
@@ -60,6 +62,7 @@ impl EnergyBreakdown {
             + self.mantissa_sram_pj
             + self.dram_pj
             + self.transpose_pj
+            + self.output_buffer_pj
     }
 
     /// Adds `o` component by component.
@@ -70,6 +73,7 @@ impl EnergyBreakdown {
         self.mantissa_sram_pj += o.mantissa_sram_pj;
         self.dram_pj += o.dram_pj;
         self.transpose_pj += o.transpose_pj;
+        self.output_buffer_pj += o.output_buffer_pj;
     }
 }
 
@@ -84,12 +88,23 @@ pub struct AreaBreakdown {
     pub exponent_sram_um2: f64,
     /// The mantissa SRAM bank.
     pub mantissa_sram_um2: f64,
+    /// The output (partial-sum) buffer at `mapping.output_buffer_kib` (0 for `scalesim`
+    /// cells, which model no memory).
+    pub output_buffer_um2: f64,
+    /// On-chip im2col: the address generator's double-buffered staging column (one group per
+    /// array column, twice) in registers (0 without on-chip im2col).
+    pub im2col_um2: f64,
 }
 
 impl AreaBreakdown {
     /// Sum of the components, um^2.
     pub fn total_um2(&self) -> f64 {
-        self.array_um2 + self.converters_um2 + self.exponent_sram_um2 + self.mantissa_sram_um2
+        self.array_um2
+            + self.converters_um2
+            + self.exponent_sram_um2
+            + self.mantissa_sram_um2
+            + self.output_buffer_um2
+            + self.im2col_um2
     }
 }
 
@@ -109,6 +124,19 @@ pub fn area(arch: &Arch) -> AreaBreakdown {
         converters_um2: converter_cost(arch).area_um2 * arch.converters.count as f64,
         exponent_sram_um2: sram_area_um2(&arch.tech, arch.memory.exponent_sram.capacity_kib),
         mantissa_sram_um2: sram_area_um2(&arch.tech, arch.memory.mantissa_sram.capacity_kib),
+        output_buffer_um2: if matches!(arch.array.cell, crate::arch::CellKind::Scalesim { .. }) {
+            0.0
+        } else {
+            sram_area_um2(&arch.tech, arch.mapping.output_buffer_kib)
+        },
+        im2col_um2: if arch.mapping.im2col == crate::arch::Im2col::OnChip
+            && arch.mapping.mapper == crate::arch::MapperKind::Search
+        {
+            let group_bits = arch.bfp_format(crate::arch::TensorClass::Activations).group_bits() as f64;
+            2.0 * arch.array.cols as f64 * group_bits * arch.tech.logic.register_bit.area_um2
+        } else {
+            0.0
+        },
     }
 }
 

@@ -40,6 +40,8 @@ pub struct UnitEnergies {
     pub mant_sram_write_bit_pj: f64,
     /// DRAM access (read or write), per bit; also the price of transpose traffic.
     pub dram_bit_pj: f64,
+    /// Output (partial-sum) buffer access, per bit, at `mapping.output_buffer_kib`.
+    pub output_buffer_bit_pj: f64,
 }
 
 /// The price of every action on `arch`.
@@ -62,6 +64,7 @@ pub fn unit_energies(arch: &Arch) -> UnitEnergies {
         mant_sram_read_bit_pj: mant.read_bit_pj,
         mant_sram_write_bit_pj: mant.write_bit_pj,
         dram_bit_pj: arch.tech.dram.access_bit_pj,
+        output_buffer_bit_pj: sram_macro(&arch.tech, arch.mapping.output_buffer_kib).read_bit_pj,
     }
 }
 
@@ -84,6 +87,7 @@ impl UnitEnergies {
                 + f(a.sram_mant_write_bits, self.mant_sram_write_bit_pj),
             dram_pj: f(a.dram_bits, self.dram_bit_pj),
             transpose_pj: f(a.transpose_dram_bits, self.dram_bit_pj),
+            output_buffer_pj: f(a.output_buffer_bits, self.output_buffer_bit_pj),
         }
     }
 }

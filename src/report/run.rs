@@ -42,7 +42,7 @@ pub fn layers_csv(r: &RunReport) -> String {
         "iteration,layer,kind,pass,x_rows,x_cols,y_rows,y_cols,out_rows,out_cols,macs,mantissa_x,mantissa_y,\
 start_cycle,cycles,stream_cycles,load_cycles,drain_cycles,stall_cycles,stall_dram,stall_converter,stall_sram,\
 stall_transpose,utilization,folds,dram_read_bits,dram_write_bits,sram_read_bits,energy_pj,max_abs_error,\
-max_rel_error,snr_db"
+max_rel_error,snr_db,dram_psum_bits,compulsory_dram_bits,mapping"
             .split(','),
     );
     for g in &r.gemms {
@@ -85,9 +85,44 @@ max_rel_error,snr_db"
             qf(|q| q.max_abs_error),
             qf(|q| q.max_rel_error),
             qf(|q| q.snr_db),
+            n(tr.dram_psum_bits),
+            n(g.sim.compulsory_dram_bits),
+            g.sim.mapping.map_or_else(|| "folds".to_string(), |m| m.label()),
         ]);
     }
     t.finish()
+}
+
+/// The roofline's points (every GEMM of the first iteration, by pass) and roofs (the DRAM
+/// channel; the array's peak at each beat length the run used: `R C g / p` MACs per cycle for
+/// fMAC cells, `R C g` for full-width BFP cells, `R C` for element-wise cells).
+pub fn roofline_data(r: &RunReport) -> (Vec<String>, Vec<plots::RooflinePoint>, plots::Roofs) {
+    let series: Vec<String> = Pass::ALL.iter().map(|p| p.name().to_string()).collect();
+    let cells = (r.arch.array.rows * r.arch.array.cols) as f64;
+    let mut peaks: Vec<(String, f64)> = Vec::new();
+    let mut points = Vec::new();
+    for g in r.gemms.iter().filter(|g| g.iteration == 0) {
+        let geo = &g.sim.geometry;
+        let (label, peak) = if r.arch.array.cell.is_bfp() {
+            let group = r.arch.bfp.group as f64;
+            let p = geo.beat_cycles() as f64;
+            (format!("{} cycles per group pair", geo.beat_cycles()), cells * group / p)
+        } else {
+            ("one MAC per cell".to_string(), cells)
+        };
+        if !peaks.iter().any(|(l, _)| *l == label) {
+            peaks.push((label, peak));
+        }
+        let bytes = g.sim.traffic.dram_bits() as f64 / 8.0;
+        points.push(plots::RooflinePoint {
+            series: Pass::ALL.iter().position(|&p| p == g.gemm.pass).unwrap_or(0),
+            intensity_macs_per_byte: if bytes > 0.0 { g.sim.macs as f64 / bytes } else { 0.0 },
+            macs_per_cycle: g.sim.macs as f64 / g.sim.cycles.max(1) as f64,
+        });
+    }
+    peaks.sort_by(|a, b| b.1.total_cmp(&a.1));
+    let roofs = plots::Roofs { dram_bytes_per_cycle: r.arch.memory.dram.bytes_per_cycle as f64, peaks };
+    (series, points, roofs)
 }
 
 fn plot_err(name: &'static str) -> impl Fn(plots::PlotError) -> ReportError {
@@ -159,6 +194,10 @@ pub fn run_plots(r: &RunReport) -> Result<Vec<Plot>, ReportError> {
         keep(&mut out, "heatmap", plots::cell_heatmap(&title, r.arch.array.rows, r.arch.array.cols, &frac))?;
     }
 
+    let (series, points, roofs) = roofline_data(r);
+    let title = format!("{} on {}: roofline", r.workload, r.arch.name);
+    keep(&mut out, "roofline", plots::roofline(&title, &series, &points, &roofs))?;
+
     let e = &r.totals.energy;
     let parts = vec![
         ("array".to_string(), e.array_pj),
@@ -167,6 +206,7 @@ pub fn run_plots(r: &RunReport) -> Result<Vec<Plot>, ReportError> {
         ("mantissa SRAM".to_string(), e.mantissa_sram_pj),
         ("DRAM".to_string(), e.dram_pj),
         ("transposes".to_string(), e.transpose_pj),
+        ("output buffer".to_string(), e.output_buffer_pj),
     ];
     let title = format!("{} on {}: energy by component", r.workload, r.arch.name);
     keep(&mut out, "energy", plots::breakdown_bars(&title, "pJ", &parts))?;
@@ -177,6 +217,8 @@ pub fn run_plots(r: &RunReport) -> Result<Vec<Plot>, ReportError> {
         ("converters".to_string(), a.converters_um2),
         ("exponent SRAM".to_string(), a.exponent_sram_um2),
         ("mantissa SRAM".to_string(), a.mantissa_sram_um2),
+        ("output buffer".to_string(), a.output_buffer_um2),
+        ("im2col".to_string(), a.im2col_um2),
     ];
     let title = format!("{}: area by component", r.arch.name);
     keep(&mut out, "area", plots::breakdown_bars(&title, "um^2", &parts))?;
@@ -257,6 +299,8 @@ pub fn summary(r: &RunReport) -> String {
         ("converters", t.area.converters_um2),
         ("exponent SRAM", t.area.exponent_sram_um2),
         ("mantissa SRAM", t.area.mantissa_sram_um2),
+        ("output buffer", t.area.output_buffer_um2),
+        ("im2col", t.area.im2col_um2),
     ] {
         let _ = writeln!(s, "    {:<22} {:>16.4} mm^2", name, v / 1e6);
     }
@@ -268,6 +312,7 @@ pub fn summary(r: &RunReport) -> String {
         ("mantissa SRAM", t.energy.mantissa_sram_pj),
         ("DRAM", t.energy.dram_pj),
         ("transposes", t.energy.transpose_pj),
+        ("output buffer", t.energy.output_buffer_pj),
     ] {
         let _ = writeln!(s, "    {:<22} {:>16.3} mJ", name, v / 1e9);
     }
@@ -288,6 +333,14 @@ pub fn summary(r: &RunReport) -> String {
         mib(tr.sram_read_mant_bits),
         mib(tr.sram_write_exp_bits),
         mib(tr.sram_write_mant_bits)
+    );
+    let _ = writeln!(
+        s,
+        "                           DRAM (GEMMs) {:.1} against a compulsory {:.1}: {:.2}x; spilled partial sums {:.1}",
+        mib(tr.dram_bits() - tr.dram_transpose_bits),
+        mib(t.compulsory_dram_bits),
+        t.dram_over_compulsory,
+        mib(tr.dram_psum_bits)
     );
     if r.options.numerics {
         let _ = writeln!(

@@ -124,6 +124,9 @@ pub struct EnergyPj {
     pub dram: f64,
     /// DRAM transposes.
     pub transpose: f64,
+    /// The output (partial-sum) buffer.
+    #[serde(default)]
+    pub output_buffer: f64,
     /// The sum.
     pub total: f64,
 }
@@ -140,6 +143,12 @@ pub struct AreaUm2 {
     pub exponent_sram: f64,
     /// Mantissa SRAM.
     pub mantissa_sram: f64,
+    /// The output (partial-sum) buffer.
+    #[serde(default)]
+    pub output_buffer: f64,
+    /// On-chip im2col's staging registers.
+    #[serde(default)]
+    pub im2col: f64,
     /// The sum.
     pub total: f64,
 }
@@ -167,6 +176,9 @@ pub struct DramBits {
     pub write: u64,
     /// Reads and writes of explicit transposes.
     pub transpose: u64,
+    /// Partial sums spilled to DRAM and read back.
+    #[serde(default)]
+    pub psum: u64,
     /// The sum.
     pub total: u64,
 }
@@ -220,6 +232,7 @@ impl PointRecord {
                 mantissa_sram: e.mantissa_sram_pj,
                 dram: e.dram_pj,
                 transpose: e.transpose_pj,
+                output_buffer: e.output_buffer_pj,
                 total: e.total_pj(),
             },
             area_um2: AreaUm2 {
@@ -227,6 +240,8 @@ impl PointRecord {
                 converters: a.converters_um2,
                 exponent_sram: a.exponent_sram_um2,
                 mantissa_sram: a.mantissa_sram_um2,
+                output_buffer: a.output_buffer_um2,
+                im2col: a.im2col_um2,
                 total: a.total_um2(),
             },
             stall_cycles: StallCycles {
@@ -238,7 +253,8 @@ impl PointRecord {
                 read_mant: tr.dram_read_mant_bits,
                 write: tr.dram_write_bits,
                 transpose: tr.dram_transpose_bits,
-                total: tr.dram_read_exp_bits + tr.dram_read_mant_bits + tr.dram_write_bits + tr.dram_transpose_bits,
+                psum: tr.dram_psum_bits,
+                total: tr.dram_bits(),
             },
             worst_snr_db: snrs.iter().copied().reduce(f64::min),
             mean_snr_db: (!snrs.is_empty()).then(|| snrs.iter().sum::<f64>() / snrs.len() as f64),
@@ -284,11 +300,13 @@ impl PointRecord {
 /// The columns after the parameters, before the stall reasons.
 const FIGURES: &str = "cycles,time_us,macs,utilization,\
 energy_pj,energy_array_pj,energy_converters_pj,energy_exponent_sram_pj,energy_mantissa_sram_pj,energy_dram_pj,energy_transpose_pj,\
-area_um2,area_array_um2,area_converters_um2,area_exponent_sram_um2,area_mantissa_sram_um2,\
+energy_output_buffer_pj,area_um2,area_array_um2,area_converters_um2,area_exponent_sram_um2,area_mantissa_sram_um2,\
+area_output_buffer_um2,area_im2col_um2,\
 stall_cycles";
 
 /// The columns after the stall reasons.
-const TRAFFIC: &str = "dram_bits,dram_read_exp_bits,dram_read_mant_bits,dram_write_bits,dram_transpose_bits,\
+const TRAFFIC: &str =
+    "dram_bits,dram_read_exp_bits,dram_read_mant_bits,dram_write_bits,dram_transpose_bits,dram_psum_bits,\
 worst_snr_db,mean_snr_db";
 
 /// The CSV of `records` (all of one sweep), one row per record in the order given: `index`,
@@ -323,11 +341,14 @@ pub fn csv(records: &[PointRecord]) -> String {
             e.mantissa_sram.to_string(),
             e.dram.to_string(),
             e.transpose.to_string(),
+            e.output_buffer.to_string(),
             a.total.to_string(),
             a.array.to_string(),
             a.converters.to_string(),
             a.exponent_sram.to_string(),
             a.mantissa_sram.to_string(),
+            a.output_buffer.to_string(),
+            a.im2col.to_string(),
             st.total.to_string(),
         ]);
         row.extend(
@@ -339,6 +360,7 @@ pub fn csv(records: &[PointRecord]) -> String {
             d.read_mant.to_string(),
             d.write.to_string(),
             d.transpose.to_string(),
+            d.psum.to_string(),
             opt(r.worst_snr_db),
             opt(r.mean_snr_db),
         ]);

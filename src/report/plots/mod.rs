@@ -14,6 +14,7 @@
 mod bars;
 mod heatmap;
 mod png;
+mod roofline;
 mod scatter;
 mod text;
 mod timeline;
@@ -28,6 +29,7 @@ use plotters::style::text_anchor::{HPos, Pos, VPos};
 pub use bars::{breakdown_bars, utilization_per_layer, UtilizationBar};
 pub use heatmap::cell_heatmap;
 pub use png::{encode_png_rgb, PNG_SIGNATURE};
+pub use roofline::{roofline, RooflinePoint, Roofs};
 pub use scatter::{pareto, precision_over_iterations, PrecisionPoint};
 pub use timeline::{fold_timeline, SpanKind, TimelineSpan, MAX_LANES};
 pub use training::{accuracy_vs_time, energy_per_epoch, loss_curves, precision_heatmap, Series};
