@@ -113,18 +113,24 @@ impl PassDims {
     /// The geometry of `pass` on X of shape `x` and Y of shape `y` (`(rows, cols)`, elements);
     /// `Err((a, b))` with X's and Y's extents of the reduction when they differ.
     pub fn from_shapes(pass: Pass, x: (usize, usize), y: (usize, usize)) -> Result<Self, (usize, usize)> {
-        let mut d = Self::layout(pass);
+        let d = Self::layout(pass);
         let along = |s: (usize, usize), axis: Option<usize>| if axis == Some(0) { s.0 } else { s.1 };
         let (a, b) = (along(x, d.reduction_axis(Role::X)), along(y, d.reduction_axis(Role::Y)));
         if a != b {
             return Err((a, b));
         }
-        for (role, s) in [(Role::X, x), (Role::Y, y)] {
+        Ok(Self::from_shapes_unchecked(pass, x, y))
+    }
+
+    /// [`PassDims::from_shapes`] without the check: the reduction's extent is X's.
+    pub fn from_shapes_unchecked(pass: Pass, x: (usize, usize), y: (usize, usize)) -> Self {
+        let mut d = Self::layout(pass);
+        for (role, s) in [(Role::Y, y), (Role::X, x)] {
             let [r, c] = d.dims(role);
             d.extent[r.index()] = s.0;
             d.extent[c.index()] = s.1;
         }
-        Ok(d)
+        d
     }
 
     /// `self` (in elements) with the reduction counted in groups of `group`.
@@ -345,11 +351,21 @@ mod replaces_the_pass_matches {
                 let s = PassDims::from_shapes(pass, x, y).unwrap();
                 assert_eq!((s, s.shape(Role::Out), s.reduction_len()), (d, out, accel_red));
                 assert_eq!(a, bb);
+                // workload::LoweredGemm::dims and cli gemm's reduction length.
+                let nkb = match pass {
+                    Pass::Forward | Pass::BackwardData => (x.0, x.1, y.1),
+                    Pass::BackwardWeight => (x.0, y.0, x.1),
+                };
+                assert_eq!(s.extent, [nkb.0, nkb.1, nkb.2]);
+                assert_eq!(s.reduction_len(), if pass == Pass::BackwardData { x.0 } else { x.1 });
                 // A mismatch reports X's and Y's reduction extents.
                 let (xr, yr) = (d.reduction_axis(Role::X).unwrap(), d.reduction_axis(Role::Y).unwrap());
                 let grow = |s: (usize, usize), axis: usize| if axis == 0 { (s.0 + 1, s.1) } else { (s.0, s.1 + 1) };
                 assert_eq!(PassDims::from_shapes(pass, x, grow(y, yr)), Err((red, red + 1)));
                 assert_eq!(PassDims::from_shapes(pass, grow(x, xr), y), Err((red + 1, red)));
+                // Unchecked, the reduction's extent is X's (as LoweredGemm::dims had it).
+                assert_eq!(PassDims::from_shapes_unchecked(pass, grow(x, xr), y).reduction_len(), red + 1);
+                assert_eq!(PassDims::from_shapes_unchecked(pass, x, grow(y, yr)), d);
                 // The timing geometry and back.
                 for g in [1, 4, 16] {
                     let geo = d.geometry(g, 2, 1);
