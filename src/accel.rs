@@ -9,7 +9,7 @@ use crate::arch::{Arch, CellKind, Im2col, MapperKind, TensorClass, Transpose};
 use crate::array::{run_folds_with, scalesim, ArrayConfig, CycleBreakdown, Fidelity, FoldRecord, GemmGeometry};
 use crate::bfp::{BfpFormat, ConvertFlags};
 use crate::gemm::baseline::{baseline_gemm, ElementCell};
-use crate::gemm::{output_shape, quantize_operands_named, GemmError, GemmSpec, OperandSpec, Pass};
+use crate::gemm::{pass_dims, quantize_operands_named, GemmError, GemmSpec, OperandSpec, Pass};
 use crate::mapping::{
     ConvWindow, FeatureMapTracker, Mapping, MappingContext, MappingEstimate, OperandBits, PassDims, Role,
 };
@@ -18,13 +18,9 @@ use crate::memory::{MemParams, MemorySystem, OperandStorage, TiledResidency, Tra
 /// Most folds one GEMM may have (its timeline is kept in memory: about 200 bytes a fold).
 pub const MAX_FOLDS: u64 = 5_000_000;
 
-/// Tensor classes of X, Y and the output of each pass.
+/// Tensor classes of X, Y and the output of each pass ([`PassDims::classes`]).
 pub fn classes(pass: Pass) -> [TensorClass; 3] {
-    match pass {
-        Pass::Forward => [TensorClass::Weights, TensorClass::Activations, TensorClass::Activations],
-        Pass::BackwardData => [TensorClass::Weights, TensorClass::Gradients, TensorClass::Gradients],
-        Pass::BackwardWeight => [TensorClass::Gradients, TensorClass::Activations, TensorClass::Weights],
-    }
+    PassDims::layout(pass).classes()
 }
 
 /// The numerics of `pass` on `arch`: g, e, base, accumulator, LFSR from the arch; mantissa
@@ -156,22 +152,14 @@ pub fn simulate_gemm(arch: &Arch, req: &GemmRequest) -> Result<GemmSim, GemmErro
     let spec = &req.spec;
     let pass = spec.pass;
     let (xs, ys) = ((req.x.1, req.x.2), (req.y.1, req.y.2));
-    let out_shape = output_shape(pass, xs, ys)?;
-    let red = match pass {
-        Pass::Forward => xs.1,
-        Pass::BackwardData => xs.0,
-        Pass::BackwardWeight => xs.1,
-    };
+    let dims = pass_dims(pass, xs, ys)?;
+    let (out_shape, red) = (dims.shape(Role::Out), dims.reduction_len());
     let macs = out_shape.0 as u64 * out_shape.1 as u64 * red as u64;
     let (r, c) = (arch.array.rows, arch.array.cols);
     // Every fold keeps a timeline entry (~200 bytes with its schedule state): refuse sizes that
     // would exhaust memory before planning them.
-    let groups = if arch.array.cell.is_bfp() { red.div_ceil(spec.group) } else { red };
-    let folds = match pass {
-        Pass::Forward => out_shape.0.div_ceil(r) as u64 * groups.div_ceil(c) as u64,
-        Pass::BackwardData => out_shape.0.div_ceil(c) as u64 * groups.div_ceil(r) as u64,
-        Pass::BackwardWeight => out_shape.0.div_ceil(r) as u64 * out_shape.1.div_ceil(c) as u64,
-    };
+    let group = if arch.array.cell.is_bfp() { spec.group } else { 1 };
+    let folds = dims.grouped(group).canonical_folds(r, c);
     if folds > MAX_FOLDS && !matches!(arch.array.cell, CellKind::Scalesim { .. }) {
         return Err(GemmError::TooManyFolds { pass, folds, rows: r, cols: c, limit: MAX_FOLDS });
     }
@@ -186,18 +174,11 @@ pub fn simulate_gemm(arch: &Arch, req: &GemmRequest) -> Result<GemmSim, GemmErro
         overlap_folds: arch.array.overlap_folds,
     };
     let mem = mem_params(arch);
-    let [_, _, out_class] = classes(pass);
+    let [_, _, out_class] = dims.classes();
 
     if let Some(ecell) = element_cell(&cell) {
         // Element-wise cells: one element per cell per cycle (groups of one, one "chunk").
-        let geometry = GemmGeometry {
-            pass,
-            out_rows: out_shape.0,
-            out_cols: out_shape.1,
-            reduction_groups: red,
-            x_chunks: 1,
-            y_chunks: 1,
-        };
+        let geometry = dims.geometry(1, 1, 1);
         let out = if req.numerics { Some(baseline_gemm(ecell, pass, req.x.0, xs, req.y.0, ys)?) } else { None };
         let bits = match ecell {
             ElementCell::Fp32 => 32,
@@ -252,15 +233,7 @@ pub fn simulate_gemm(arch: &Arch, req: &GemmRequest) -> Result<GemmSim, GemmErro
     // BFP cells (fMAC or full-width).
     let fmt = |m: u32| BfpFormat::new(spec.group, m, spec.exp_bits);
     let (fx, fy) = (fmt(spec.x.mantissa_bits)?, fmt(spec.y.mantissa_bits)?);
-    let nq = red.div_ceil(spec.group);
-    let mut geometry = GemmGeometry {
-        pass,
-        out_rows: out_shape.0,
-        out_cols: out_shape.1,
-        reduction_groups: nq,
-        x_chunks: fx.chunks(),
-        y_chunks: fy.chunks(),
-    };
+    let mut geometry = dims.geometry(spec.group, fx.chunks(), fy.chunks());
     if full_width {
         geometry = geometry.full_width();
     }
@@ -273,7 +246,7 @@ pub fn simulate_gemm(arch: &Arch, req: &GemmRequest) -> Result<GemmSim, GemmErro
         consumed_chunks: f.chunks() as u64,
         element_bits: 0,
     };
-    let out_bits = if pass == Pass::BackwardWeight || mem.converters_at_input {
+    let out_bits = if !dims.results_to_bfp() || mem.converters_at_input {
         32
     } else {
         let f = arch.bfp_format(out_class);
@@ -284,8 +257,7 @@ pub fn simulate_gemm(arch: &Arch, req: &GemmRequest) -> Result<GemmSim, GemmErro
     let (run, gate) = plan.run(&geometry, ops.as_ref(), &cfg, req.fidelity, gate);
     let flags = ops.as_ref().map(|o| o.flags());
     let out = run.out.clone();
-    let conv_tail =
-        if mem.converters_at_input || pass == Pass::BackwardWeight { 0 } else { mem.converter_latency_cycles };
+    let conv_tail = if mem.converters_at_input || !dims.results_to_bfp() { 0 } else { mem.converter_latency_cycles };
     Ok(finish(arch, req, geometry, macs, run, gate, out, flags, out_shape, conv_tail, plan))
 }
 

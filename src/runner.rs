@@ -13,6 +13,7 @@ use crate::array::Fidelity;
 use crate::bfp::ConvertFlags;
 use crate::cost::{area, energy, Actions, AreaBreakdown, EnergyBreakdown};
 use crate::gemm::{GemmSpec, Pass, Quality};
+use crate::mapping::{PassDims, Role};
 use crate::memory::Traffic;
 use crate::sim::StallStats;
 use crate::workload::{DataMove, LoweredGemm, Workload, WorkloadError};
@@ -217,26 +218,19 @@ fn sampled_quality(
     let rows = out.len() / cols.max(1);
     let pick = |n: usize, most: usize| -> Vec<usize> { (0..n).step_by(n.div_ceil(most).max(1)).collect() };
     let (us, vs) = (pick(rows, QUALITY_SAMPLE_ROWS), pick(cols, QUALITY_SAMPLE_COLS));
-    let red = match pass {
-        Pass::Forward | Pass::BackwardWeight => xs.1,
-        Pass::BackwardData => xs.0,
-    };
     // Gather each sampled output row's X vector and each column's Y vector over the reduction
-    // once, so the dot products run on contiguous memory.
-    let xv: Vec<Vec<f64>> = us
-        .iter()
-        .map(|&u| match pass {
-            Pass::Forward | Pass::BackwardWeight => x[u * xs.1..(u + 1) * xs.1].iter().map(|&a| a as f64).collect(),
-            Pass::BackwardData => (0..red).map(|r| x[r * xs.1 + u] as f64).collect(),
-        })
-        .collect();
-    let yv: Vec<Vec<f64>> = vs
-        .iter()
-        .map(|&v| match pass {
-            Pass::Forward | Pass::BackwardData => (0..red).map(|r| y[r * ys.1 + v] as f64).collect(),
-            Pass::BackwardWeight => y[v * ys.1..(v + 1) * ys.1].iter().map(|&b| b as f64).collect(),
-        })
-        .collect();
+    // once, so the dot products run on contiguous memory: a row of the operand when its
+    // reduction runs along its columns, else a column.
+    let dims = PassDims::layout(pass);
+    let along = |m: &[f32], (rows, cols): (usize, usize), role: Role, i: usize| -> Vec<f64> {
+        if dims.reduction_axis(role) == Some(1) {
+            m[i * cols..(i + 1) * cols].iter().map(|&a| a as f64).collect()
+        } else {
+            (0..rows).map(|r| m[r * cols + i] as f64).collect()
+        }
+    };
+    let xv: Vec<Vec<f64>> = us.iter().map(|&u| along(x, xs, Role::X, u)).collect();
+    let yv: Vec<Vec<f64>> = vs.iter().map(|&v| along(y, ys, Role::Y, v)).collect();
     let (mut got, mut want) = (Vec::with_capacity(us.len() * vs.len()), Vec::with_capacity(us.len() * vs.len()));
     for (a, &u) in xv.iter().zip(&us) {
         for (b, &v) in yv.iter().zip(&vs) {

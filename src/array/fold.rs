@@ -9,6 +9,7 @@
 use serde::{Deserialize, Serialize};
 
 use crate::gemm::{GemmOperands, Pass};
+use crate::mapping::{Mapping, PassDims};
 
 /// The sizes a GEMM's timing depends on.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
@@ -88,53 +89,14 @@ pub struct PhaseCycles {
     pub drain: u64,
 }
 
-/// The folds of a GEMM on an `rows x cols` array, in schedule order. Folds along the
-/// reduction run in increasing order for each output tile, so partial sums re-enter in
-/// group order (DESIGN §6).
+/// The folds of a GEMM on an `rows x cols` array, in schedule order: the canonical
+/// [`Mapping`](crate::mapping::Mapping) of the pass's [`PassDims`] (array-sized tiles of the
+/// output lanes, the reduction innermost, the whole stream per fold). Folds along the
+/// reduction run in increasing order for each output tile, so partial sums re-enter in group
+/// order (DESIGN §6).
 pub fn plan_folds(geo: &GemmGeometry, rows: usize, cols: usize) -> Vec<Fold> {
-    let tiles = |n: usize, t: usize| (0..n.div_ceil(t)).map(move |i| (i * t, t.min(n - i * t)));
-    let mut folds = Vec::new();
-    let mut push = |row0, rows_used, col0, cols_used, stream_len, first, last| {
-        let index = folds.len();
-        folds.push(Fold {
-            index,
-            row0,
-            rows_used,
-            col0,
-            cols_used,
-            stream0: 0,
-            stream_len,
-            first_of_reduction: first,
-            last_of_reduction: last,
-        });
-    };
-    let nq = geo.reduction_groups;
-    match geo.pass {
-        Pass::Forward => {
-            let last_q = nq.div_ceil(cols) - 1;
-            for (r0, ru) in tiles(geo.out_rows, rows) {
-                for (i, (c0, cu)) in tiles(nq, cols).enumerate() {
-                    push(r0, ru, c0, cu, geo.out_cols, i == 0, i == last_q);
-                }
-            }
-        }
-        Pass::BackwardData => {
-            let last_q = nq.div_ceil(rows) - 1;
-            for (c0, cu) in tiles(geo.out_rows, cols) {
-                for (i, (r0, ru)) in tiles(nq, rows).enumerate() {
-                    push(r0, ru, c0, cu, geo.out_cols, i == 0, i == last_q);
-                }
-            }
-        }
-        Pass::BackwardWeight => {
-            for (r0, ru) in tiles(geo.out_rows, rows) {
-                for (c0, cu) in tiles(geo.out_cols, cols) {
-                    push(r0, ru, c0, cu, nq, true, true);
-                }
-            }
-        }
-    }
-    folds
+    let dims = PassDims::of(geo);
+    Mapping::canonical(&dims, rows, cols).plan_folds(&dims, rows, cols)
 }
 
 /// Closed-form phase cycles of `fold` on an `rows x cols` array of fMAC cells (DESIGN §7;

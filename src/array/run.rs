@@ -10,6 +10,7 @@ use super::planes::PlaneStore;
 use super::tick::{after_prev, os_fold, ws_fold, TickCtx};
 use crate::fmac::Accumulator;
 use crate::gemm::{fast_gemm, GemmOperands, Pass};
+use crate::mapping::PassDims;
 use crate::sim::{Cycle, EventQueue, StallReason, StallStats};
 
 /// How finely the array is simulated.
@@ -194,11 +195,9 @@ pub fn run_folds_with(
                 (0..geo.out_rows * geo.out_cols).map(|_| Accumulator::new(acc_kind)).collect();
             // When each output was last written, in cycles from its writer's streaming start.
             let mut written = vec![0u64; geo.out_rows * geo.out_cols];
+            let ws = PassDims::of(geo).weight_stationary();
             for f in folds {
-                let mut t = match geo.pass {
-                    Pass::BackwardWeight => os_fold(&ctx, f, &mut psums),
-                    _ => ws_fold(&ctx, f, &mut psums),
-                };
+                let mut t = if ws { ws_fold(&ctx, f, &mut psums) } else { os_fold(&ctx, f, &mut psums) };
                 // Folds along a reduction are consecutive: the writer of what `f` reads is the
                 // fold before it.
                 t.footprint.after_prev = after_prev(&written, &t.reads);
@@ -318,7 +317,7 @@ fn schedule(
     gate: &mut dyn FoldGate,
 ) -> Vec<FoldRecord> {
     let n = folds.len();
-    let os = pass == Pass::BackwardWeight;
+    let os = !PassDims::layout(pass).weight_stationary();
     let overlap = cfg.overlap_folds;
     let mut res = Resources::new(cfg.rows, cfg.cols);
     let mut st = vec![Progress::default(); n];

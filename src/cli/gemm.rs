@@ -139,7 +139,7 @@ pub fn run(a: &GemmArgs) -> Result<()> {
         };
         let (fx, fy) = (ops.x.format, ops.y.format);
         let (rows, cols) = ops.out_shape();
-        let red = if a.pass == Pass::BackwardData { xs.0 } else { xs.1 };
+        let red = fastbfp::mapping::PassDims::from_shapes_unchecked(a.pass, xs, ys).reduction_len();
         let pairs = rows as u64 * cols as u64 * ops.reduction_groups() as u64;
         println!(
             "  g = {}, e = {}, accumulator {}, seed {:#06x}, noise bits {}, kernel {}",

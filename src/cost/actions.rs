@@ -3,10 +3,10 @@
 
 use serde::Serialize;
 
-use crate::accel::{classes, GemmSim};
+use crate::accel::GemmSim;
 use crate::arch::{Arch, CellKind};
 use crate::fmac::AccumulatorKind;
-use crate::gemm::Pass;
+use crate::mapping::{Dim, PassDims, Role};
 
 /// Actions counted by a run (what the simulator counts; the cost model multiplies).
 #[derive(Debug, Clone, Copy, Default, PartialEq, Serialize)]
@@ -137,7 +137,8 @@ impl Actions {
             a.converter_groups = 0;
         }
         let (g, e) = (arch.bfp.group as u64, arch.bfp.exp_bits as u64);
-        let [cx, cy, _] = classes(geo.pass);
+        let dims = PassDims::of(geo);
+        let [cx, cy, _] = dims.classes();
         let wire = |chunks: u32, class| match cell {
             CellKind::Fmac { .. } => e + 3 * g * chunks as u64,
             CellKind::BfpFull => e + g * (1 + arch.precision.get(class).mantissa_bits as u64),
@@ -147,14 +148,15 @@ impl Actions {
         };
         let (xb, yb) = (wire(geo.x_chunks, cx), wire(geo.y_chunks, cy));
         let (rows, cols) = (sim.array.0 as u64, sim.array.1 as u64);
+        // Weight stationary: partial sums cross the whole array along the reduction.
+        let across = if dims.reduction == Dim::Row { rows } else { cols };
         for rec in &sim.folds {
             let f = &rec.fold;
             let (ru, cu, len) = (f.rows_used as u64, f.cols_used as u64, f.stream_len as u64);
-            let load = cu * ru * (ru + 1) / 2 * xb;
-            let (ops, psums) = match geo.pass {
-                Pass::Forward => (load + len * ru * cu * yb, ru * len * cols),
-                Pass::BackwardData => (load + len * ru * cu * yb, cu * len * rows),
-                Pass::BackwardWeight => (len * ru * cu * (xb + yb), ru * (cu * cols - cu * (cu - 1) / 2)),
+            let (ops, psums) = if dims.weight_stationary() {
+                (cu * ru * (ru + 1) / 2 * xb + len * ru * cu * yb, dims.fold_units(Role::Out, f) * across)
+            } else {
+                (len * ru * cu * (xb + yb), ru * (cu * cols - cu * (cu - 1) / 2))
             };
             a.operand_hop_bits += ops;
             a.partial_sum_hops += psums;

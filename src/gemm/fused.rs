@@ -277,11 +277,8 @@ mod tests {
             for pass in Pass::ALL {
                 for (g, mx, my) in [(16, 4, 4), (16, 2, 7), (15, 4, 3), (8, 5, 5)] {
                     for acc in [AccumulatorKind::Fp32, AccumulatorKind::Exact] {
-                        let (xs, ys) = match pass {
-                            Pass::Forward => ((n, k), (k, b)),
-                            Pass::BackwardData => ((n, k), (n, b)),
-                            Pass::BackwardWeight => ((n, b), (k, b)),
-                        };
+                        let d = crate::mapping::PassDims::elements(pass, n, k, b);
+                        let (xs, ys) = (d.shape(crate::mapping::Role::X), d.shape(crate::mapping::Role::Y));
                         let x: Vec<f32> = (0..xs.0 * xs.1).map(|i| val(i, 0.618)).collect();
                         let y: Vec<f32> = (0..ys.0 * ys.1).map(|i| val(i, 0.377)).collect();
                         let spec = GemmSpec {

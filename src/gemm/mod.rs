@@ -25,6 +25,7 @@ use crate::bfp::{
     Rounding,
 };
 use crate::fmac::AccumulatorKind;
+use crate::mapping::{PassDims, Role};
 
 /// Which of the three training matmuls.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
@@ -67,11 +68,9 @@ impl Pass {
     }
     /// Grouping axes of X and Y: both along the reduction dimension.
     pub fn group_axes(self) -> (GroupAxis, GroupAxis) {
-        match self {
-            Pass::Forward => (GroupAxis::Dim1, GroupAxis::Dim0),
-            Pass::BackwardData => (GroupAxis::Dim0, GroupAxis::Dim0),
-            Pass::BackwardWeight => (GroupAxis::Dim1, GroupAxis::Dim1),
-        }
+        let d = PassDims::layout(self);
+        let axis = |role| if d.reduction_axis(role) == Some(0) { GroupAxis::Dim0 } else { GroupAxis::Dim1 };
+        (axis(Role::X), axis(Role::Y))
     }
 }
 
@@ -161,7 +160,7 @@ pub enum GemmError {
         /// Y cols.
         y_cols: usize,
         /// The dimension that must agree, in words.
-        dim: &'static str,
+        dim: String,
         /// X's extent of it.
         a: usize,
         /// Y's extent of it.
@@ -172,14 +171,17 @@ pub enum GemmError {
 /// Output shape `[rows, cols]` of `pass` on X `[xr, xc]` and Y `[yr, yc]`, after checking that
 /// the reduction dimensions agree.
 pub fn output_shape(pass: Pass, x: (usize, usize), y: (usize, usize)) -> Result<(usize, usize), GemmError> {
-    let [x_name, y_name, _] = pass.operand_names();
-    let (dim, a, b, out) = match pass {
-        Pass::Forward => ("K (X columns, Y rows)", x.1, y.0, (x.0, y.1)),
-        Pass::BackwardData => ("N (X rows, Y rows)", x.0, y.0, (x.1, y.1)),
-        Pass::BackwardWeight => ("B (X columns, Y columns)", x.1, y.1, (x.0, y.0)),
-    };
-    if a != b {
-        return Err(GemmError::Shape {
+    pass_dims(pass, x, y).map(|d| d.shape(Role::Out))
+}
+
+/// The geometry of `pass` on X `[xr, xc]` and Y `[yr, yc]` in elements, after checking that
+/// the reduction dimensions agree.
+pub fn pass_dims(pass: Pass, x: (usize, usize), y: (usize, usize)) -> Result<PassDims, GemmError> {
+    PassDims::from_shapes(pass, x, y).map_err(|(a, b)| {
+        let [x_name, y_name, _] = pass.operand_names();
+        let d = PassDims::layout(pass);
+        let axis = |r: Role| ["rows", "columns"][d.reduction_axis(r).unwrap_or(0)];
+        GemmError::Shape {
             pass,
             x_name,
             y_name,
@@ -187,12 +189,11 @@ pub fn output_shape(pass: Pass, x: (usize, usize), y: (usize, usize)) -> Result<
             x_cols: x.1,
             y_rows: y.0,
             y_cols: y.1,
-            dim,
+            dim: format!("{} (X {}, Y {})", d.reduction.letter(), axis(Role::X), axis(Role::Y)),
             a,
             b,
-        });
-    }
-    Ok(out)
+        }
+    })
 }
 
 /// Both operands converted for one pass: X is conversion job `first_job`, Y the next.
@@ -264,5 +265,9 @@ mod tests {
         assert_eq!(output_shape(Pass::BackwardWeight, (4, 40), (3, 40)).unwrap(), (4, 3));
         let e = output_shape(Pass::Forward, (6, 40), (39, 5)).unwrap_err().to_string();
         assert!(e.contains("6 x 40") && e.contains("39 x 5") && e.contains("K (X columns, Y rows)"), "{e}");
+        let e = output_shape(Pass::BackwardData, (33, 5), (32, 4)).unwrap_err().to_string();
+        assert!(e.contains("N (X rows, Y rows) must agree (33 != 32)"), "{e}");
+        let e = output_shape(Pass::BackwardWeight, (4, 40), (3, 41)).unwrap_err().to_string();
+        assert!(e.contains("B (X columns, Y columns) must agree (40 != 41)"), "{e}");
     }
 }

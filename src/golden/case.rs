@@ -22,6 +22,7 @@ use serde::Deserialize;
 use super::GoldenError;
 use crate::fmac::AccumulatorKind;
 use crate::gemm::{OperandSpec, Pass};
+use crate::mapping::{PassDims, Role};
 use crate::ronpos::{explain_ron_error, Locator};
 
 /// Largest N, K or B a case may name (golden files hold one line per cycle).
@@ -116,12 +117,13 @@ pub struct Case {
 impl Case {
     /// Shapes `[rows, cols]` of X and Y for the pass.
     pub fn operand_shapes(&self) -> ((usize, usize), (usize, usize)) {
-        let (n, k, b) = (self.n, self.k, self.b);
-        match self.pass {
-            Pass::Forward => ((n, k), (k, b)),
-            Pass::BackwardData => ((n, k), (n, b)),
-            Pass::BackwardWeight => ((n, b), (k, b)),
-        }
+        let d = self.dims();
+        (d.shape(Role::X), d.shape(Role::Y))
+    }
+
+    /// The case's geometry in elements.
+    pub fn dims(&self) -> PassDims {
+        PassDims::elements(self.pass, self.n, self.k, self.b)
     }
 }
 

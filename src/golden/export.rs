@@ -18,7 +18,8 @@ use crate::array::probe::{Mode, TickProbe};
 use crate::array::{os_fold_probed, plan_folds, ws_fold_probed, Fold, GemmGeometry, PhaseCycles, PlaneStore, TickCtx};
 use crate::bfp::{hex_of, BfpMatrix, NoiseBank, PackedTensor, Rounding};
 use crate::fmac::{Accumulator, AccumulatorKind};
-use crate::gemm::{quantize_operands_named, reference_gemm, GemmOperands, GemmSpec, Pass};
+use crate::gemm::{quantize_operands_named, reference_gemm, GemmOperands, GemmSpec};
+use crate::mapping::PassDims;
 use crate::tensor::{encode_npy_f32, read_npy};
 use crate::workload::{seeded_normal, GRADIENT_SCALE};
 
@@ -55,9 +56,10 @@ pub(crate) fn replay<P: TickProbe>(
     let mut out = Vec::new();
     for f in plan_folds(&geo, rows, cols) {
         set_base(probe, t);
-        let tick = match geo.pass {
-            Pass::BackwardWeight => os_fold_probed(&ctx, &f, &mut psums, probe),
-            _ => ws_fold_probed(&ctx, &f, &mut psums, probe),
+        let tick = if PassDims::of(&geo).weight_stationary() {
+            ws_fold_probed(&ctx, &f, &mut psums, probe)
+        } else {
+            os_fold_probed(&ctx, &f, &mut psums, probe)
         };
         out.push((f, t, tick.phases));
         t += tick.phases.load + tick.phases.stream + tick.phases.drain;
@@ -141,19 +143,11 @@ pub(crate) fn case_data(case: &Case) -> Result<(Vec<f32>, Vec<f32>), GoldenError
 pub fn case_cycles(arch: &Arch, case: &Case) -> Result<u64, GoldenError> {
     let spec = case_spec(arch, case)?;
     let chunks = |m: u32| crate::bfp::BfpFormat::new(spec.group, m, spec.exp_bits).map(|f| f.chunks());
-    let (out_rows, out_cols, red) = match case.pass {
-        Pass::Forward => (case.n, case.b, case.k),
-        Pass::BackwardData => (case.k, case.b, case.n),
-        Pass::BackwardWeight => (case.n, case.k, case.b),
-    };
-    let geo = GemmGeometry {
-        pass: case.pass,
-        out_rows,
-        out_cols,
-        reduction_groups: red.div_ceil(spec.group),
-        x_chunks: chunks(spec.x.mantissa_bits).map_err(crate::gemm::GemmError::from)?,
-        y_chunks: chunks(spec.y.mantissa_bits).map_err(crate::gemm::GemmError::from)?,
-    };
+    let geo = case.dims().geometry(
+        spec.group,
+        chunks(spec.x.mantissa_bits).map_err(crate::gemm::GemmError::from)?,
+        chunks(spec.y.mantissa_bits).map_err(crate::gemm::GemmError::from)?,
+    );
     Ok(timeline_cycles(&geo, arch.array.rows, arch.array.cols))
 }
 

@@ -5,7 +5,7 @@
 //!
 //! | file | owns |
 //! |---|---|
-//! | `dims.rs` | [`PassDims`]: the per-pass geometry of DESIGN §6 (rows, columns, stream, reduction, operand dims) |
+//! | `dims.rs` | [`PassDims`]: the per-pass geometry of DESIGN §6 (rows, columns, stream, reduction, operand dims and shapes, tensor classes, stationary and transposed operand, fold units); everything outside the array's timing formulas and numerics kernels asks it rather than matching on the pass |
 //! | `model.rs` | [`estimate`]: DRAM/SRAM traffic, cycles and energy of a mapping, in closed form |
 //! | `search.rs` | [`search`]: the mapper (candidate tiles and orders, objective, tie-breaks) |
 //! | `im2col.rs` | [`ConvWindow`]: which input rows and channels a tile of the lowered matrix needs |

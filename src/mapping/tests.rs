@@ -2,8 +2,56 @@
 //! cover each output and reduction group once, in increasing reduction order per output.
 
 use super::*;
-use crate::array::{plan_folds, GemmGeometry};
+use crate::array::{plan_folds, Fold, GemmGeometry};
 use crate::gemm::Pass;
+
+/// The fold-by-fold schedule as `array::plan_folds` wrote it per pass before it became the
+/// canonical mapping: the reference the canonical mapping is checked against.
+fn reference_plan_folds(geo: &GemmGeometry, rows: usize, cols: usize) -> Vec<Fold> {
+    let tiles = |n: usize, t: usize| (0..n.div_ceil(t)).map(move |i| (i * t, t.min(n - i * t)));
+    let mut folds = Vec::new();
+    let mut push = |row0, rows_used, col0, cols_used, stream_len, first, last| {
+        let index = folds.len();
+        folds.push(Fold {
+            index,
+            row0,
+            rows_used,
+            col0,
+            cols_used,
+            stream0: 0,
+            stream_len,
+            first_of_reduction: first,
+            last_of_reduction: last,
+        });
+    };
+    let nq = geo.reduction_groups;
+    match geo.pass {
+        Pass::Forward => {
+            let last_q = nq.div_ceil(cols) - 1;
+            for (r0, ru) in tiles(geo.out_rows, rows) {
+                for (i, (c0, cu)) in tiles(nq, cols).enumerate() {
+                    push(r0, ru, c0, cu, geo.out_cols, i == 0, i == last_q);
+                }
+            }
+        }
+        Pass::BackwardData => {
+            let last_q = nq.div_ceil(rows) - 1;
+            for (c0, cu) in tiles(geo.out_rows, cols) {
+                for (i, (r0, ru)) in tiles(nq, rows).enumerate() {
+                    push(r0, ru, c0, cu, geo.out_cols, i == 0, i == last_q);
+                }
+            }
+        }
+        Pass::BackwardWeight => {
+            for (r0, ru) in tiles(geo.out_rows, rows) {
+                for (c0, cu) in tiles(geo.out_cols, cols) {
+                    push(r0, ru, c0, cu, nq, true, true);
+                }
+            }
+        }
+    }
+    folds
+}
 
 fn geo(pass: Pass, out_rows: usize, out_cols: usize, q: usize) -> GemmGeometry {
     GemmGeometry { pass, out_rows, out_cols, reduction_groups: q, x_chunks: 2, y_chunks: 1 }
@@ -12,12 +60,18 @@ fn geo(pass: Pass, out_rows: usize, out_cols: usize, q: usize) -> GemmGeometry {
 #[test]
 fn the_canonical_mapping_is_the_fold_schedule() {
     for pass in [Pass::Forward, Pass::BackwardData, Pass::BackwardWeight] {
-        for (n, b, q) in [(70, 9, 5), (10, 3, 7), (5, 6, 3), (64, 100, 40)] {
+        for (n, b, q) in [(70, 9, 5), (10, 3, 7), (5, 6, 3), (64, 100, 40), (0, 5, 3), (5, 0, 3), (1, 1, 1)] {
             let g = geo(pass, n, b, q);
             let d = PassDims::of(&g);
-            let m = Mapping::canonical(&d, 4, 3);
-            assert_eq!(m.plan_folds(&d, 4, 3), plan_folds(&g, 4, 3), "{pass:?} {n} {b} {q}");
-            assert_eq!(m.fold_count(&d, 4, 3), plan_folds(&g, 4, 3).len() as u64);
+            for (r, c) in [(4, 3), (1, 1), (32, 8), (3, 70)] {
+                let m = Mapping::canonical(&d, r, c);
+                let want = reference_plan_folds(&g, r, c);
+                assert_eq!(m.plan_folds(&d, r, c), want, "{pass:?} {n} {b} {q} on {r} x {c}");
+                assert_eq!(plan_folds(&g, r, c), want);
+                if !d.extent.contains(&0) {
+                    assert_eq!(m.fold_count(&d, r, c), want.len() as u64);
+                }
+            }
         }
     }
 }

@@ -16,7 +16,7 @@ pub use tiled::{Bring, TiledResidency};
 use serde::Serialize;
 
 use crate::array::{Fold, FoldGate, FoldRecord, GemmGeometry, PhaseCycles};
-use crate::gemm::Pass;
+use crate::mapping::{PassDims, Role};
 use crate::sim::Cycle;
 use crate::sim::StallReason;
 
@@ -143,7 +143,7 @@ struct Tile {
 /// The memory model for one GEMM, implementing the array's [`FoldGate`].
 pub struct MemorySystem {
     params: MemParams,
-    geo: GemmGeometry,
+    dims: PassDims,
     x: OperandStorage,
     y: OperandStorage,
     /// Bits per result written to DRAM.
@@ -176,7 +176,7 @@ impl MemorySystem {
     ) -> Self {
         Self {
             params,
-            geo,
+            dims: PassDims::of(&geo),
             x,
             y,
             out_bits_per_element,
@@ -198,9 +198,9 @@ impl MemorySystem {
     }
 
     /// The groups (or feature-map elements) `role` of `f` brings in, as a tile of bits.
-    fn tiled_fetch(&mut self, f: &Fold, role: crate::mapping::Role) -> Option<Tile> {
+    fn tiled_fetch(&mut self, f: &Fold, role: Role) -> Option<Tile> {
         let t = self.tiled.as_mut()?;
-        let operand = if role == crate::mapping::Role::X { 0 } else { 1 };
+        let operand = if role == Role::X { 0 } else { 1 };
         let groups = match t.bring(f, role) {
             Bring::Nothing => return None,
             Bring::Groups(g) => g,
@@ -218,41 +218,35 @@ impl MemorySystem {
         }
     }
 
-    /// The tiles `fold` reads: X's and Y's groups on the array during the fold.
+    /// The tiles `fold` reads: X's and Y's groups on the array during the fold, each keyed by
+    /// where it starts (the fold-by-fold schedule streams all of B, from 0: a weight tile is
+    /// one (row, column) tile, a streamed tile all of B at one row or column tile).
     fn tiles(&self, f: &Fold) -> [Tile; 2] {
-        let (ru, cu, t) = (f.rows_used as u64, f.cols_used as u64, f.stream_len as u64);
-        let (r0, c0) = (f.row0 as u64, f.col0 as u64);
         let big = 1u64 << 32;
-        match self.geo.pass {
-            // Stationary W tile (n-tile, q-tile); streamed A tile per q-tile (all of B).
-            Pass::Forward => [self.tile(0, r0 * big + c0, ru * cu), self.tile(1, c0, cu * t)],
-            // Stationary W tile (k-tile, q-tile); streamed dO tile per q-tile.
-            Pass::BackwardData => [self.tile(0, c0 * big + r0, ru * cu), self.tile(1, r0, ru * t)],
-            // dO tile per n-tile and A tile per k-tile, all of B each.
-            Pass::BackwardWeight => [self.tile(0, r0, ru * t), self.tile(1, c0, cu * t)],
-        }
+        [(0, Role::X), (1, Role::Y)].map(|(operand, role)| {
+            let [a, b] = self.dims.fold_origin(role, f);
+            self.tile(operand, a as u64 * big + b as u64, self.dims.fold_units(role, f))
+        })
     }
 
     /// Bits the transposed operand occupies (W for backward-data, A for backward-weight).
     fn transpose_bits(&self) -> u64 {
         let b32 = self.params.converters_at_input;
-        let groups = |s: &OperandStorage, lanes: usize| {
-            lanes as u64 * self.geo.reduction_groups as u64 * (s.exp_bits_per_group(b32) + s.mant_bits_per_group(b32))
-        };
-        match self.geo.pass {
-            Pass::Forward => 0,
-            Pass::BackwardData => groups(&self.x, self.geo.out_rows),
-            Pass::BackwardWeight => groups(&self.y, self.geo.out_cols),
+        let bits = |s: &OperandStorage| s.exp_bits_per_group(b32) + s.mant_bits_per_group(b32);
+        match self.dims.transposed() {
+            None => 0,
+            Some(role) => self.dims.units(role) * bits(if role == Role::X { &self.x } else { &self.y }),
         }
+    }
+
+    /// Whether this pass starts with an explicit transpose.
+    fn transposes(&self) -> bool {
+        self.params.explicit_transpose && self.dims.transposed().is_some()
     }
 
     /// Results (outputs) a fold produces.
     fn fold_outputs(&self, f: &Fold) -> u64 {
-        (match self.geo.pass {
-            Pass::Forward => f.rows_used * f.stream_len,
-            Pass::BackwardData => f.cols_used * f.stream_len,
-            Pass::BackwardWeight => f.rows_used * f.cols_used,
-        }) as u64
+        self.dims.fold_units(Role::Out, f)
     }
 
     fn make_room(&mut self, need_exp: u64, need_mant: u64) {
@@ -283,7 +277,7 @@ impl FoldGate for MemorySystem {
         // An explicit transpose runs once, before the first fold: read and write the operand.
         let mut floor = 0u64;
         let mut reason = StallReason::Dram;
-        if self.params.explicit_transpose && self.geo.pass != Pass::Forward {
+        if self.transposes() {
             let done = match self.transpose_done {
                 Some(d) => d,
                 None => {
@@ -306,7 +300,7 @@ impl FoldGate for MemorySystem {
             (self.params.exp_sram_capacity_bits / share / 2, self.params.mant_sram_capacity_bits / share / 2);
         if self.tiled.is_some() {
             let mut bits = 0u64;
-            for role in [crate::mapping::Role::X, crate::mapping::Role::Y] {
+            for role in [Role::X, Role::Y] {
                 if let Some(tile) = self.tiled_fetch(f, role) {
                     self.traffic.dram_read_exp_bits += tile.exp_bits;
                     self.traffic.dram_read_mant_bits += tile.mant_bits;
@@ -338,7 +332,7 @@ impl FoldGate for MemorySystem {
                 let (_, done) = self.dma.transfer(issue, bits);
                 if done > ready {
                     ready = done;
-                    if !self.params.explicit_transpose || self.geo.pass == Pass::Forward || f.index > 0 {
+                    if !self.transposes() || f.index > 0 {
                         reason = StallReason::Dram;
                     }
                 }
@@ -377,7 +371,7 @@ impl FoldGate for MemorySystem {
             if done > ready {
                 ready = done;
                 // The first fold of an explicit-transpose pass waits behind the transpose.
-                if !self.params.explicit_transpose || self.geo.pass == Pass::Forward || f.index > 0 {
+                if !self.transposes() || f.index > 0 {
                     reason = StallReason::Dram;
                 }
             }
@@ -406,31 +400,22 @@ impl FoldGate for MemorySystem {
         let busy = ph.load + ph.stream;
         let sram_extra = sram_cycles.saturating_sub(busy);
         // Converter work in this fold.
-        let (ru, cu, t) = (f.rows_used as u64, f.cols_used as u64, f.stream_len as u64);
         let groups = if !self.params.has_converters {
             0
         } else if self.params.converters_at_input {
             let g = |s: &OperandStorage| s.group;
             (a.mant_bits / (32 * g(&self.x)).max(1)) + (b.mant_bits / (32 * g(&self.y)).max(1))
-        } else if f.last_of_reduction && self.geo.pass != Pass::BackwardWeight {
+        } else if f.last_of_reduction && self.dims.results_to_bfp() {
             // Results of forward and backward-data leave as BFP for the next layer; weight
             // gradients leave as binary32 for the optimizer.
-            let results = match self.geo.pass {
-                Pass::BackwardData => cu * t,
-                _ => ru * t,
-            };
-            results.div_ceil(self.x.group)
+            self.fold_outputs(f).div_ceil(self.x.group)
         } else {
             0
         };
         self.traffic.converted_groups += groups;
         // The output buffer: partial sums re-enter (all but the first fold of a reduction) and
         // leave (every fold); output-stationary results are written once, at the drain.
-        let psums = match self.geo.pass {
-            Pass::Forward => ru * t,
-            Pass::BackwardData => cu * t,
-            Pass::BackwardWeight => ru * cu,
-        };
+        let psums = self.fold_outputs(f);
         if !f.first_of_reduction {
             self.traffic.psum_buffer_read_bits += 32 * psums;
         }

@@ -18,6 +18,7 @@
 
 use crate::arch::TensorClass;
 use crate::gemm::Pass;
+use crate::mapping::{PassDims, Role};
 
 use super::data::{npy, operands_of, synthetic, DataSource};
 use super::error::WorkloadError;
@@ -72,13 +73,11 @@ impl Workload {
         if !needed {
             return None;
         }
-        use TensorClass::{Activations as A, Gradients as G, Weights as W};
-        let x_w = if matmul { A } else { W };
-        let (x_shape, y_shape, out_shape, x_class, y_class, out_class) = match pass {
-            Pass::Forward => ((n, k), (k, b), (n, b), x_w, A, A),
-            Pass::BackwardData => ((n, k), (n, b), (k, b), x_w, G, G),
-            Pass::BackwardWeight => ((n, b), (k, b), (n, k), G, A, G),
-        };
+        let d = PassDims::elements(pass, n, k, b);
+        let (x_shape, y_shape, out_shape) = (d.shape(Role::X), d.shape(Role::Y), d.shape(Role::Out));
+        // A matmul's left operand `L` stands where `W` does, but is an activation.
+        let [x_class, y_class, out_class] =
+            d.classes().map(|c| if matmul && c == TensorClass::Weights { TensorClass::Activations } else { c });
         let macs = (n as u64).saturating_mul(k as u64).saturating_mul(b as u64).saturating_mul(instances as u64);
         Some(LoweredGemm {
             layer: l.name.clone(),

@@ -268,11 +268,8 @@ impl LoweredGemm {
     /// The GEMM dimensions `(N, K, B)` of one instance: `X` and `Y` are `N x K` and `K x B`
     /// in the forward pass, and the same `N`, `K`, `B` in the backward passes.
     pub fn dims(&self) -> (usize, usize, usize) {
-        match self.pass {
-            Pass::Forward => (self.x_shape.0, self.x_shape.1, self.y_shape.1),
-            Pass::BackwardData => (self.x_shape.0, self.x_shape.1, self.y_shape.1),
-            Pass::BackwardWeight => (self.x_shape.0, self.y_shape.0, self.x_shape.1),
-        }
+        let [n, k, b] = crate::mapping::PassDims::from_shapes_unchecked(self.pass, self.x_shape, self.y_shape).extent;
+        (n, k, b)
     }
 
     /// Multiply-accumulates of one instance.
