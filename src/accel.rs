@@ -151,13 +151,14 @@ pub fn simulate_gemm(arch: &Arch, req: &GemmRequest) -> Result<GemmSim, GemmErro
     // Every fold keeps a timeline entry (~200 bytes with its schedule state): refuse sizes that
     // would exhaust memory before planning them.
     let groups = if arch.array.cell.is_bfp() { red.div_ceil(spec.group) } else { red };
-    let folds = match pass {
-        Pass::Forward => out_shape.0.div_ceil(r) as u64 * groups.div_ceil(c) as u64,
-        Pass::BackwardData => out_shape.0.div_ceil(c) as u64 * groups.div_ceil(r) as u64,
-        Pass::BackwardWeight => out_shape.0.div_ceil(r) as u64 * out_shape.1.div_ceil(c) as u64,
-    };
+    let folds = crate::array::estimate::fold_count(pass, out_shape, groups, r, c);
     if folds > MAX_FOLDS && !matches!(arch.array.cell, CellKind::Scalesim { .. }) {
         return Err(GemmError::TooManyFolds { pass, folds, rows: r, cols: c, limit: MAX_FOLDS });
+    }
+    let tick = crate::array::estimate::tick_cell_cycles(r, c, folds);
+    if req.fidelity == Fidelity::Cycle && tick > crate::array::estimate::MAX_TICK_CELL_CYCLES {
+        let limit = crate::array::estimate::MAX_TICK_CELL_CYCLES;
+        return Err(GemmError::TooMuchTickWork { pass, folds, rows: r, cols: c, cell_cycles: tick, limit });
     }
     let cell = arch.array.cell;
     let full_width = matches!(cell, CellKind::BfpFull);
