@@ -509,3 +509,28 @@ fn binary_bad_input_fails_cleanly() {
         assert!(!out.exists(), "{args:?} left output behind");
     }
 }
+
+/// A sweep of 10^6 points says its size and is refused (exit 2, no folder) unless --shard or
+/// --yes; a small one prints its size and runs.
+#[test]
+fn a_huge_sweep_needs_a_shard_or_a_confirmation() {
+    let tmp = tempfile::tempdir().unwrap();
+    let values: Vec<String> = (1..=1000).map(|v| v.to_string()).collect();
+    let values = values.join(", ");
+    let text = format!(
+        "(arch: {:?}, workload: {:?}, axes: [(param: \"workload.batch\", values: [{values}]), \
+         (param: \"array.rows\", values: [{values}])])",
+        root().join("arch/fast-32x32.ron"),
+        root().join("traces/mlp.ron"),
+    );
+    let file = tmp.path().join("huge.ron");
+    std::fs::write(&file, text).unwrap();
+    let out = tmp.path().join("out");
+    let o = bin().args(["sweep", "-q", "-o"]).arg(&out).arg(&file).output().unwrap();
+    assert_eq!(o.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert!(err.contains("1000000 points; at the base point's") && err.contains("MB of point files"), "{err}");
+    let last = err.trim_end().lines().last().unwrap();
+    assert!(last.starts_with("error:") && last.contains("more than 10000") && last.contains("--yes"), "{err}");
+    assert!(!out.exists());
+}
