@@ -18,6 +18,10 @@ use crate::memory::{MemParams, MemorySystem, OperandStorage, TiledResidency, Tra
 /// Most folds one GEMM may have (its timeline is kept in memory: about 200 bytes a fold).
 pub const MAX_FOLDS: u64 = 5_000_000;
 
+/// Most folds the mapper may give one GEMM by tiling its stream (unless the fold-by-fold
+/// schedule already has more).
+pub const MAPPED_FOLDS: u64 = 100_000;
+
 /// Tensor classes of X, Y and the output of each pass ([`PassDims::classes`]).
 pub fn classes(pass: Pass) -> [TensorClass; 3] {
     PassDims::layout(pass).classes()
@@ -162,6 +166,11 @@ pub fn simulate_gemm(arch: &Arch, req: &GemmRequest) -> Result<GemmSim, GemmErro
     let folds = dims.grouped(group).canonical_folds(r, c);
     if folds > MAX_FOLDS && !matches!(arch.array.cell, CellKind::Scalesim { .. }) {
         return Err(GemmError::TooManyFolds { pass, folds, rows: r, cols: c, limit: MAX_FOLDS });
+    }
+    let tick = crate::array::estimate::tick_cell_cycles(r, c, folds);
+    if req.fidelity == Fidelity::Cycle && tick > crate::array::estimate::MAX_TICK_CELL_CYCLES {
+        let limit = crate::array::estimate::MAX_TICK_CELL_CYCLES;
+        return Err(GemmError::TooMuchTickWork { pass, folds, rows: r, cols: c, cell_cycles: tick, limit });
     }
     let cell = arch.array.cell;
     let full_width = matches!(cell, CellKind::BfpFull);
@@ -359,7 +368,11 @@ fn plan(
             Some((m, crate::mapping::estimate(&ctx, &m)))
         }
         (None, MapperKind::Search) => {
-            crate::mapping::search(&ctx, arch.mapping.objective, MAX_FOLDS).map(|s| (s.mapping, Some(s.estimate)))
+            // Stream tiles multiply the folds (and their timeline records): at most
+            // MAPPED_FOLDS, or the fold-by-fold count when that is already more.
+            let canonical = Mapping::canonical(&dims, r, c).fold_count(&dims, r, c);
+            let most = canonical.clamp(MAPPED_FOLDS, MAX_FOLDS);
+            crate::mapping::search(&ctx, arch.mapping.objective, most).map(|s| (s.mapping, Some(s.estimate)))
         }
         (None, MapperKind::Folds) => None,
     };

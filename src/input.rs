@@ -55,14 +55,21 @@ pub fn is_input(path: &Path) -> Option<PathBuf> {
     inputs.iter().find(|(i, noted)| *i == id && file_id(noted).as_ref() == Some(&id)).map(|(_, p)| p.clone())
 }
 
-/// Reads at most `limit` bytes of `path` and notes it as an input; a longer file (or an
-/// endless one) is an `InvalidData` error saying the limit.
-pub fn read_limited(path: &Path, limit: u64) -> std::io::Result<Vec<u8>> {
+/// Opens `path` for reading (a folder is an error) and notes it as an input, for readers that
+/// stream it with their own limits.
+pub fn open_input(path: &Path) -> std::io::Result<std::fs::File> {
     let file = std::fs::File::open(path)?;
     if file.metadata()?.is_dir() {
         return Err(std::io::Error::new(std::io::ErrorKind::IsADirectory, "it is a folder, not a file"));
     }
     note_input(path);
+    Ok(file)
+}
+
+/// Reads at most `limit` bytes of `path` and notes it as an input; a longer file (or an
+/// endless one) is an `InvalidData` error saying the limit.
+pub fn read_limited(path: &Path, limit: u64) -> std::io::Result<Vec<u8>> {
+    let file = open_input(path)?;
     let mut bytes = Vec::new();
     file.take(limit.saturating_add(1)).read_to_end(&mut bytes)?;
     if bytes.len() as u64 > limit {

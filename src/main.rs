@@ -22,6 +22,7 @@ fn main() {
     let command = args.command.unwrap_or_else(cli::default_command);
     if let Err(e) = cli::run(command) {
         eprintln!("error: {e:#}");
-        std::process::exit(1);
+        let usage = e.downcast_ref::<cli::UsageError>().is_some();
+        std::process::exit(if usage { 2 } else { 1 });
     }
 }

@@ -151,6 +151,27 @@ pub enum RunError {
         /// Why.
         source: Box<crate::gemm::GemmError>,
     },
+    /// A GEMM with so many folds that the run's memory estimate is over the limit.
+    #[error(
+        "{layer} {pass}: {folds} folds on a {rows} x {cols} array; the run would need about {estimate_mib} MiB \
+         (limit {limit_mib} MiB: folds are simulated with their timelines); use a larger array"
+    )]
+    TooManyFolds {
+        /// Layer of the largest GEMM.
+        layer: String,
+        /// Its pass.
+        pass: Pass,
+        /// Its folds.
+        folds: u64,
+        /// Array rows.
+        rows: usize,
+        /// Array columns.
+        cols: usize,
+        /// Estimated memory of the run, MiB.
+        estimate_mib: u64,
+        /// The limit, MiB.
+        limit_mib: u64,
+    },
     /// The run would keep more records than memory allows.
     #[error(
         "{iterations} iterations x {gemms} GEMMs on a {rows} x {cols} array would keep about {estimate_mib} MiB of \
@@ -178,9 +199,94 @@ pub enum RunError {
 pub const RECORD_MEMORY_LIMIT_BYTES: u64 = 2 << 30;
 
 /// A lower bound of the bytes one GEMM's record keeps: the record itself and the per-cell busy
-/// counts (fold timelines come on top and are bounded per GEMM by `accel`).
+/// counts (the fold timelines kept come on top: [`FOLD_RECORD_BYTES`] a fold, at most
+/// [`TIMELINE_FOLDS_PER_GEMM`] a GEMM and only in iteration 0).
 pub fn record_bytes(arch: &Arch) -> u64 {
     std::mem::size_of::<GemmRecord>() as u64 + 8 * arch.array.rows as u64 * arch.array.cols as u64 + 512
+}
+
+/// Bytes of one fold's timeline entry.
+pub const FOLD_RECORD_BYTES: u64 = std::mem::size_of::<crate::array::FoldRecord>() as u64;
+
+/// Folds of one GEMM whose timeline a run keeps (iteration 0 only, for the fold-timeline plot):
+/// a GEMM with more keeps none and is drawn as one span. While a GEMM is simulated its whole
+/// timeline is in memory, bounded by `accel::MAX_FOLDS`; after it, memory no longer depends
+/// on the fold count.
+pub const TIMELINE_FOLDS_PER_GEMM: usize = 2000;
+
+/// Bytes one fold takes while its GEMM is simulated (timeline entry, schedule and memory-model
+/// state; measured 480 on a 1 x 1 array).
+pub const FOLD_WORK_BYTES: u64 = 512;
+
+/// GEMMs with more folds than this are simulated one at a time (others run beside them), so
+/// the memory of a run is that of its largest GEMM plus at most this many folds per other
+/// worker thread.
+pub const HEAVY_GEMM_FOLDS: u64 = 250_000;
+
+/// Folds of `g` on `arch` (as the array cuts it; 0 for SCALE-Sim cells, which keep no folds).
+fn gemm_folds(arch: &Arch, g: &LoweredGemm) -> u64 {
+    if matches!(arch.array.cell, crate::arch::CellKind::Scalesim { .. }) {
+        return 0;
+    }
+    let red = match g.pass {
+        Pass::Forward | Pass::BackwardWeight => g.x_shape.1,
+        Pass::BackwardData => g.x_shape.0,
+    };
+    let units = if arch.array.cell.is_bfp() { red.div_ceil(arch.bfp.group.max(1)) } else { red };
+    crate::array::estimate::fold_count(g.pass, g.out_shape, units, arch.array.rows, arch.array.cols)
+}
+
+/// Checks a run's size before anything runs: the records it keeps (per-GEMM records of every
+/// iteration, fold timelines of iteration 0) against [`RECORD_MEMORY_LIMIT_BYTES`], and at cycle
+/// fidelity each GEMM's tick-level work against
+/// [`crate::array::estimate::MAX_TICK_CELL_CYCLES`]; the error gives the estimate and the limit.
+pub fn check_run_size(arch: &Arch, lowered: &[LoweredGemm], options: &RunOptions) -> Result<(), RunError> {
+    let (rows, cols) = (arch.array.rows, arch.array.cols);
+    let kept_folds: u64 =
+        lowered.iter().map(|g| gemm_folds(arch, g)).filter(|&f| f <= TIMELINE_FOLDS_PER_GEMM as u64).sum();
+    let timelines = kept_folds.saturating_mul(FOLD_RECORD_BYTES);
+    let per_iteration = record_bytes(arch).saturating_mul(lowered.len().max(1) as u64);
+    let estimate = per_iteration.saturating_mul(options.iterations as u64).saturating_add(timelines);
+    if estimate > RECORD_MEMORY_LIMIT_BYTES {
+        return Err(RunError::TooLarge {
+            iterations: options.iterations,
+            gemms: lowered.len(),
+            rows,
+            cols,
+            estimate_mib: estimate >> 20,
+            limit_mib: RECORD_MEMORY_LIMIT_BYTES >> 20,
+            max_iterations: RECORD_MEMORY_LIMIT_BYTES.saturating_sub(timelines) / per_iteration.max(1),
+        });
+    }
+    // While simulated: the largest GEMM, and the other workers' GEMMs (at most HEAVY_GEMM_FOLDS).
+    if let Some((g, folds)) = lowered.iter().map(|g| (g, gemm_folds(arch, g))).max_by_key(|&(_, f)| f) {
+        let others = (rayon::current_num_threads().min(lowered.len()) as u64).saturating_sub(1);
+        let working = folds.saturating_add(others * folds.min(HEAVY_GEMM_FOLDS)).saturating_mul(FOLD_WORK_BYTES);
+        if estimate.saturating_add(working) > RECORD_MEMORY_LIMIT_BYTES {
+            return Err(RunError::TooManyFolds {
+                layer: g.layer.clone(),
+                pass: g.pass,
+                folds,
+                rows,
+                cols,
+                estimate_mib: estimate.saturating_add(working) >> 20,
+                limit_mib: RECORD_MEMORY_LIMIT_BYTES >> 20,
+            });
+        }
+    }
+    if options.fidelity == Fidelity::Cycle {
+        let limit = crate::array::estimate::MAX_TICK_CELL_CYCLES;
+        for g in lowered {
+            let folds = gemm_folds(arch, g);
+            let cell_cycles = crate::array::estimate::tick_cell_cycles(rows, cols, folds);
+            if cell_cycles > limit {
+                let source =
+                    crate::gemm::GemmError::TooMuchTickWork { pass: g.pass, folds, rows, cols, cell_cycles, limit };
+                return Err(RunError::Gemm { layer: g.layer.clone(), pass: g.pass, source: Box::new(source) });
+            }
+        }
+    }
+    Ok(())
 }
 
 /// The numerics of one GEMM: the arch's per class, with the workload's precision policy.
@@ -251,29 +357,20 @@ pub fn run_iterations(
     progress: &(dyn Fn() + Sync),
 ) -> Result<RunReport, RunError> {
     let lowered = wl.lower();
-    // Every GEMM of every iteration keeps a record: refuse runs whose records alone would not
-    // fit, before allocating anything.
-    let per_iteration = record_bytes(arch).saturating_mul(lowered.len().max(1) as u64);
-    let estimate = per_iteration.saturating_mul(options.iterations as u64);
-    if estimate > RECORD_MEMORY_LIMIT_BYTES {
-        return Err(RunError::TooLarge {
-            iterations: options.iterations,
-            gemms: lowered.len(),
-            rows: arch.array.rows,
-            cols: arch.array.cols,
-            estimate_mib: estimate >> 20,
-            limit_mib: RECORD_MEMORY_LIMIT_BYTES >> 20,
-            max_iterations: RECORD_MEMORY_LIMIT_BYTES / per_iteration.max(1),
-        });
-    }
+    // Every GEMM of every iteration keeps a record: refuse runs whose records would not fit, or
+    // whose tick-level work would not finish, before allocating anything.
+    check_run_size(arch, &lowered, options)?;
     let work: Vec<(usize, usize, &LoweredGemm)> = (0..options.iterations)
         .flat_map(|it| lowered.iter().map(move |g| (it, 0, g)))
         .enumerate()
         .map(|(i, (it, _, g))| (it, i, g))
         .collect();
+    let heavy = std::sync::Mutex::new(());
     let results: Vec<Result<GemmRecord, RunError>> = work
         .par_iter()
         .map(|&(iteration, index, g)| {
+            // Fold-heavy GEMMs one at a time (see HEAVY_GEMM_FOLDS); the results are the same.
+            let _heavy = (gemm_folds(arch, g) > HEAVY_GEMM_FOLDS).then(|| heavy.lock());
             let spec = gemm_spec(arch, wl, g, iteration);
             let (x, y) = if options.numerics { wl.operands(g, options.seed)? } else { (Vec::new(), Vec::new()) };
             let (xn, yn) = (format!("{}.{}.x", g.layer, g.pass), format!("{}.{}.y", g.layer, g.pass));
@@ -305,6 +402,9 @@ pub fn run_iterations(
             }
             let flags = sim.flags;
             sim.out = None; // the numbers are not kept: memory stays bounded on long runs
+            if iteration > 0 || sim.folds.len() > TIMELINE_FOLDS_PER_GEMM {
+                sim.folds = Vec::new(); // fold_count stays; the timeline plot draws one span
+            }
             progress();
             Ok(GemmRecord {
                 iteration,

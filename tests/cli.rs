@@ -624,3 +624,13 @@ fn deeply_nested_ron_is_refused_quickly_for_every_file_kind() {
         &out,
     );
 }
+
+/// `lfsr --mask 0` is a bad flag: exit 2 and one line with what is allowed, like clap's own.
+#[test]
+fn a_zero_lfsr_mask_is_a_usage_error() {
+    let o = bin().args(["lfsr", "--mask", "0"]).output().unwrap();
+    assert_eq!(o.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert!(err.contains("0 is not a feedback mask: allowed 0x0001..=0xffff"), "{err}");
+    assert_eq!(err.trim_end().lines().count(), 1, "{err}");
+}

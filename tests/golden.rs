@@ -351,7 +351,41 @@ fn cli_export_check_and_bad_inputs() {
     let o = run(&["golden", "check", tmp.path().to_str().unwrap(), good.to_str().unwrap()]);
     assert!(stderr(&o).contains("manifest.json: cannot read"), "{}", stderr(&o));
     let o = run(&["golden", "check", d, tmp.path().join("none.txt").to_str().unwrap()]);
-    assert!(stderr(&o).contains("none.txt: cannot read the dump"), "{}", stderr(&o));
+    assert!(stderr(&o).contains("none.txt: cannot read"), "{}", stderr(&o));
+
+    // Sizes in the manifest are checked before anything is sized by them: a line of the
+    // error names the field and the allowed range (payload_bits 2^64-1 panicked in bitvec,
+    // lane_bits 2^63 was accepted, an array side of 2^64-1 looped for ever).
+    let manifest = std::fs::read_to_string(dir.join("manifest.json")).unwrap();
+    let json: serde_json::Value = serde_json::from_str(&manifest).unwrap();
+    let max = u64::MAX;
+    for (edit, want) in [
+        (
+            "/files/M0.hex/payload_bits",
+            format!("files.\"M0.hex\".payload_bits = {max} is out of range: allowed 1..=4096"),
+        ),
+        ("/files/E1.hex/lane_bits", format!("files.\"E1.hex\".lane_bits = {} is out of range: allowed", 1u64 << 63)),
+        ("/array/0", format!("array[0] = {max} is out of range: allowed 1..=4096")),
+        ("/cycles", format!("cycles = {max} is out of range: allowed 0..=1000000")),
+    ] {
+        let mut j = json.clone();
+        let value = if edit.ends_with("lane_bits") { 1u64 << 63 } else { max };
+        *j.pointer_mut(edit).unwrap() = serde_json::Value::from(value);
+        let forged = tmp.path().join("forged");
+        std::fs::create_dir_all(&forged).unwrap();
+        for entry in std::fs::read_dir(&dir).unwrap() {
+            let p = entry.unwrap().path();
+            if p.is_file() {
+                std::fs::copy(&p, forged.join(p.file_name().unwrap())).unwrap();
+            }
+        }
+        std::fs::write(forged.join("manifest.json"), serde_json::to_string(&j).unwrap()).unwrap();
+        let o = run(&["golden", "check", forged.to_str().unwrap(), good.to_str().unwrap()]);
+        assert_eq!(o.status.code(), Some(1), "{edit}");
+        let e = stderr(&o);
+        assert!(e.contains("manifest.json: ") && e.contains(&want), "{edit}: {e}");
+        assert_eq!(e.trim_end().lines().count(), 1, "{e}");
+    }
 
     // Bad cases and archs.
     let case = tmp.path().join("c.ron");

@@ -520,3 +520,22 @@ fn large_and_tiny_inputs_render() {
     let plot = breakdown_bars("Single part", "pJ", &[("array".to_string(), 0.0)]).unwrap();
     check_plot_as(&plot, "Single part", Some((WIDTH, HEIGHT)), "breakdown_zero");
 }
+
+/// More lanes than a timeline draws are grouped into at most MAX_LANES rows (a plot never
+/// fails a run); a 100,000-character title is cut, and drawn in well under a second.
+#[test]
+fn many_lanes_are_grouped_and_long_text_is_cut() {
+    let spans: Vec<TimelineSpan> = (0..1000u64)
+        .map(|i| TimelineSpan {
+            lane: format!("lane{i}"),
+            start_cycle: i * 10,
+            end_cycle: i * 10 + 8,
+            kind: SpanKind::Stream,
+        })
+        .collect();
+    let p = fold_timeline("t", &spans).unwrap();
+    assert!(p.svg.contains("lane0 (+2)") && !p.svg.contains(">lane1<"), "1000 lanes in rows of 3");
+    let title = "x".repeat(100_000);
+    let p = fold_timeline(&title, &spans[..3]).unwrap();
+    assert!(p.svg.len() < 200_000 && p.svg.contains('…'));
+}

@@ -223,3 +223,80 @@ fn iterations_beyond_memory_are_refused_before_allocating() {
     assert_eq!(err.trim_end().lines().count(), 1, "{err}");
     assert!(!out.exists());
 }
+
+/// Writes `arch/fast-32x32.ron` with another array size and name into `dir` (its technology
+/// table next to it).
+fn arch_variant(dir: &Path, rows: usize, cols: usize, name: &str) -> PathBuf {
+    let text = std::fs::read_to_string(root().join("arch/fast-32x32.ron")).unwrap();
+    let text = text
+        .replacen("rows: 32,", &format!("rows: {rows},"), 1)
+        .replacen("cols: 32,", &format!("cols: {cols},"), 1)
+        .replacen("name: \"fast-32x32\"", &format!("name: {name:?}"), 1)
+        .replace("\"tech/", &format!("\"{}/", root().join("arch/tech").display()));
+    let path = dir.join(format!("a{rows}x{cols}.ron"));
+    std::fs::write(&path, text).unwrap();
+    path
+}
+
+/// A 4096 x 4096 array at cycle fidelity on a tiny GEMM hung (10^11 cell-cycles): refused
+/// before starting, with the estimate and the limit.
+#[test]
+fn tick_work_beyond_the_limit_is_refused_with_its_estimate() {
+    let tmp = tempfile::tempdir().unwrap();
+    let arch = arch_variant(tmp.path(), 4096, 4096, "big");
+    let out = tmp.path().join("out");
+    let t0 = std::time::Instant::now();
+    let mut cmd = bin();
+    cmd.args(["run", "--fidelity", "cycle", "-o"]).arg(&out).arg(&arch).arg(root().join("traces/mlp.ron"));
+    let o = cmd.output().unwrap();
+    assert_eq!(o.status.code(), Some(1));
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert!(err.starts_with("error:") && err.contains("cycle fidelity would step at least"), "{err}");
+    assert!(err.contains("more than the 10000000000 allowed") && err.contains("--fidelity fold"), "{err}");
+    assert_eq!(err.trim_end().lines().count(), 1, "{err}");
+    assert!(!out.exists());
+    assert!(t0.elapsed().as_secs() < 30, "refused before simulating");
+}
+
+/// A 134-layer linear chain (402 lanes in the fold timeline) and a 1 MB arch name: the run
+/// succeeds and writes every plot (the timeline groups lanes; long text is cut).
+#[test]
+fn many_lanes_and_a_huge_name_do_not_fail_the_run() {
+    let tmp = tempfile::tempdir().unwrap();
+    let layers: Vec<String> =
+        (0..134).map(|i| format!("(name: \"fc{i}\", op: linear(in_features: 16, out_features: 16))")).collect();
+    let wl = tmp.path().join("chain.ron");
+    let text = format!(
+        "(name: \"chain\", batch: 4, input: tokens(tokens: 1, features: 16), layers: [{}])",
+        layers.join(",\n")
+    );
+    std::fs::write(&wl, text).unwrap();
+    let arch = arch_variant(tmp.path(), 32, 32, &"n".repeat(1 << 20));
+    let out = tmp.path().join("out");
+    let o = bin().args(["run", "-q", "-o"]).arg(&out).arg(&arch).arg(&wl).output().unwrap();
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    assert!(out.join("fold_timeline.png").is_file() && out.join("fold_timeline.svg").is_file());
+    let svg = std::fs::read_to_string(out.join("fold_timeline.svg")).unwrap();
+    assert!(svg.contains("fc0 forward (+1)"), "grouped lanes are named after their first");
+    assert!(svg.len() < 4 << 20, "the name is cut in the plots: {} bytes", svg.len());
+}
+
+/// GEMMs of more folds than a run keeps timelines for are drawn as one span, and the memory
+/// estimate includes the folds being simulated.
+#[test]
+fn fold_timelines_are_kept_only_for_small_gemms() {
+    let tmp = tempfile::tempdir().unwrap();
+    let arch = load_arch(&arch_variant(tmp.path(), 1, 1, "one")).unwrap();
+    let wl = load_workload(&root().join("traces/mlp.ron")).unwrap();
+    let options = RunOptions { fidelity: Fidelity::Fold, numerics: false, iterations: 1, seed: 1, mapping: None };
+    let r = run_iterations(&arch, &wl, &options, &|| {}).unwrap();
+    for g in &r.gemms {
+        let kept = g.sim.fold_count <= fastbfp::runner::TIMELINE_FOLDS_PER_GEMM;
+        assert_eq!(g.sim.folds.len(), if kept { g.sim.fold_count } else { 0 }, "{}", g.gemm.layer);
+    }
+    assert!(r.gemms.iter().any(|g| g.sim.folds.is_empty()), "mlp on 1 x 1 has a GEMM of over 2000 folds");
+    let mut notes = Vec::new();
+    let plots = fastbfp::report::run_plots(&r, &mut notes);
+    assert!(notes.is_empty(), "{notes:?}");
+    assert!(plots.iter().any(|p| p.name == "fold_timeline"));
+}

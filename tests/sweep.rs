@@ -335,6 +335,30 @@ fn merge_refuses_conflicts_and_mixtures() {
     assert!(!tmp.path().join("empty").join(MERGED_CSV).exists());
 }
 
+/// A point file's `points` and `index` are checked before anything is sized by them: a file
+/// claiming 10^12 or 2^64-1 points is refused in one line, not allocated for.
+#[test]
+fn merge_refuses_point_counts_beyond_the_limit() {
+    let tmp = tempfile::tempdir().unwrap();
+    let small = load_sweep(&small_sweep(tmp.path())).unwrap();
+    let a = tmp.path().join("a");
+    sweep_into(&small, &a, Shard::ALL, None);
+    let p = point_files(&a)[0].clone();
+    let text = read(&p);
+    let points = text.lines().find(|l| l.trim_start().starts_with("\"points\":")).unwrap().to_string();
+    for (field, value) in [("points", "1000000000000"), ("points", "18446744073709551615"), ("points", "0")] {
+        std::fs::write(&p, text.replacen(&points, &format!("  \"{field}\": {value},"), 1)).unwrap();
+        let e = merge(std::slice::from_ref(&a), Some(&tmp.path().join("m"))).unwrap_err().to_string();
+        assert!(e.contains("points = ") && e.contains("allowed 1..=1000000"), "{e}");
+        assert!(e.contains("not a sweep point file") && !e.contains('\n'), "{e}");
+        assert!(!tmp.path().join("m").exists());
+    }
+    let index = text.lines().find(|l| l.trim_start().starts_with("\"index\":")).unwrap().to_string();
+    std::fs::write(&p, text.replacen(&index, "  \"index\": 18446744073709551615,", 1)).unwrap();
+    let e = merge(std::slice::from_ref(&a), None).unwrap_err().to_string();
+    assert!(e.contains("index = 18446744073709551615 is out of range"), "{e}");
+}
+
 /// The ranges the sweep checks are the arch and workload files' own.
 #[test]
 fn parameter_ranges_match_the_file_validators() {
@@ -485,4 +509,29 @@ fn binary_bad_input_fails_cleanly() {
         assert_eq!(err.trim_end().lines().count(), 1, "{args:?}: {err}");
         assert!(!out.exists(), "{args:?} left output behind");
     }
+}
+
+/// A sweep of 10^6 points says its size and is refused (exit 2, no folder) unless --shard or
+/// --yes; a small one prints its size and runs.
+#[test]
+fn a_huge_sweep_needs_a_shard_or_a_confirmation() {
+    let tmp = tempfile::tempdir().unwrap();
+    let values: Vec<String> = (1..=1000).map(|v| v.to_string()).collect();
+    let values = values.join(", ");
+    let text = format!(
+        "(arch: {:?}, workload: {:?}, axes: [(param: \"workload.batch\", values: [{values}]), \
+         (param: \"array.rows\", values: [{values}])])",
+        root().join("arch/fast-32x32.ron"),
+        root().join("traces/mlp.ron"),
+    );
+    let file = tmp.path().join("huge.ron");
+    std::fs::write(&file, text).unwrap();
+    let out = tmp.path().join("out");
+    let o = bin().args(["sweep", "-q", "-o"]).arg(&out).arg(&file).output().unwrap();
+    assert_eq!(o.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert!(err.contains("1000000 points; at the base point's") && err.contains("MB of point files"), "{err}");
+    let last = err.trim_end().lines().last().unwrap();
+    assert!(last.starts_with("error:") && last.contains("more than 10000") && last.contains("--yes"), "{err}");
+    assert!(!out.exists());
 }

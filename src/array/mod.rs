@@ -3,6 +3,7 @@
 //! tick-level model that steps every cell and register every cycle (cycle fidelity), and the
 //! schedule that strings folds together. Memories and files are not known here.
 
+pub mod estimate;
 mod fold;
 mod planes;
 pub mod probe;

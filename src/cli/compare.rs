@@ -69,8 +69,11 @@ pub fn run(a: &CompareArgs) -> Result<()> {
         rows.push(fastbfp::report::compare_row(&r));
     }
     bar.finish_and_clear();
-    let files = fastbfp::report::write_compare(&a.out, &wl.name, &rows)?;
+    let written = fastbfp::report::write_compare(&a.out, &wl.name, &rows)?;
+    for n in &written.notes {
+        eprintln!("warning: {n}");
+    }
     print!("{}", fastbfp::report::compare_table(&wl.name, &rows));
-    println!("  wrote {} files into {}", files.len(), a.out.display());
+    println!("  wrote {} files into {}", written.files.len(), a.out.display());
     Ok(())
 }

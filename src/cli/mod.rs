@@ -79,7 +79,7 @@ pub struct LfsrCmdArgs {
     #[arg(long, default_value_t = 6, value_parser = clap::value_parser!(u64).range(1..=1_000_000))]
     pub groups: u64,
     /// Feedback mask (decimal or 0x hex, non-zero).
-    #[arg(long, default_value = "0xB400", value_parser = parse_seed)]
+    #[arg(long, default_value = "0xB400", value_parser = parse_mask)]
     pub mask: u16,
     #[command(flatten)]
     pub lfsr: LfsrArgs,
@@ -222,6 +222,20 @@ pub fn run(command: Command) -> Result<()> {
 }
 
 /// Accepts `44257`, `0xACE1` or `0XACE1`.
+/// An LFSR feedback mask: a 16-bit number other than 0 (a zero mask never changes the state).
+fn parse_mask(s: &str) -> std::result::Result<u16, String> {
+    match parse_seed(s)? {
+        0 => Err("0 is not a feedback mask: allowed 0x0001..=0xffff (the taps; 0 never changes the state)".into()),
+        m => Ok(m),
+    }
+}
+
+/// A usage error found after parsing (a flag combination, a missing confirmation): exit
+/// code 2 like clap's own, with the message on one line.
+#[derive(Debug, thiserror::Error)]
+#[error("{0}")]
+pub struct UsageError(pub String);
+
 fn parse_seed(s: &str) -> std::result::Result<u16, String> {
     let t = s.trim();
     let parsed = match t.strip_prefix("0x").or_else(|| t.strip_prefix("0X")) {

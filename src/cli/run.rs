@@ -125,13 +125,16 @@ pub fn run(a: &RunArgs) -> Result<()> {
     bar.finish_and_clear();
     let written =
         fastbfp::report::write_run(&a.out, &report).with_context(|| format!("writing into {}", a.out.display()))?;
+    for n in &written.notes {
+        eprintln!("warning: {n}");
+    }
     if !a.quiet {
         print!("{}", fastbfp::report::summary(&report));
         println!(
             "\n  wrote {} files into {} (report.json, layers.csv, {} plots as SVG and PNG) in {:.2} s",
             written.files.len(),
             a.out.display(),
-            (written.files.len() - 2) / 2,
+            written.files.len().saturating_sub(2) / 2,
             t0.elapsed().as_secs_f64()
         );
     }

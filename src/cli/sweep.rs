@@ -7,7 +7,7 @@ use std::time::Instant;
 
 use anyhow::Result;
 use clap::Args;
-use fastbfp::sweep::{load_sweep, merge as merge_dirs, plan_sweep, run_plan, PointRecord, Shard};
+use fastbfp::sweep::{load_sweep, merge as merge_dirs, plan_sweep, run_plan, PointRecord, Shard, CONFIRM_POINTS};
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 
 /// Most rows of the table printed after a sweep (larger sweeps: see the CSV).
@@ -33,6 +33,10 @@ pub struct SweepArgs {
     /// No progress bar and no summary.
     #[arg(long, short)]
     pub quiet: bool,
+    /// Run a sweep of more than 10,000 points (fastbfp::sweep::CONFIRM_POINTS) in one
+    /// invocation; without it such a sweep is refused with its size unless --shard is given.
+    #[arg(long, short = 'y')]
+    pub yes: bool,
 }
 
 #[derive(Debug, Args)]
@@ -53,6 +57,20 @@ pub fn run(a: &SweepArgs) -> Result<()> {
     let t0 = Instant::now();
     let sweep = load_sweep(&a.sweep)?;
     let shard = a.shard.unwrap_or(Shard::ALL);
+    // The size first, before any folder is made: a large sweep needs --shard or --yes.
+    let size = fastbfp::sweep::size_estimate(&sweep, shard);
+    if !a.quiet || sweep.len() > CONFIRM_POINTS {
+        eprintln!("fastbfp sweep {}: {size}", a.sweep.display());
+    }
+    if sweep.len() > CONFIRM_POINTS && a.shard.is_none() && !a.yes {
+        return Err(super::UsageError(format!(
+            "{}: {} points is more than {CONFIRM_POINTS} for one invocation: split it with --shard I/N \
+             (e.g. a job array, then fastbfp merge) or confirm with --yes",
+            a.sweep.display(),
+            sweep.len()
+        ))
+        .into());
+    }
     let plan = plan_sweep(&sweep, &a.out, shard)?;
     let (points, skipped) = (plan.points.len(), plan.done.len());
     let bar = if a.quiet {
@@ -136,6 +154,9 @@ pub fn merge(a: &MergeArgs) -> Result<()> {
             m.total,
             shown.join(", ")
         );
+    }
+    for n in &m.notes {
+        eprintln!("warning: {n}");
     }
     let files: Vec<String> = m.files.iter().map(|f| f.display().to_string()).collect();
     println!("fastbfp merge: {} of {} points; wrote {}", m.points, m.total, files.join(", "));

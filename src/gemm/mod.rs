@@ -142,6 +142,22 @@ pub enum GemmError {
         /// The limit.
         limit: u64,
     },
+    /// Cycle fidelity on a GEMM whose tick-level simulation would step too many cells.
+    #[error("{pass}: cycle fidelity would step at least {cell_cycles} cell-cycles ({folds} folds on a {rows} x {cols} array), more than the {limit} allowed (about 15 s); use --fidelity fold (same cycles and bits) or a smaller array")]
+    TooMuchTickWork {
+        /// The pass.
+        pass: Pass,
+        /// Folds the GEMM would need.
+        folds: u64,
+        /// Array rows.
+        rows: usize,
+        /// Array columns.
+        cols: usize,
+        /// The estimate (a lower bound).
+        cell_cycles: u64,
+        /// The limit.
+        limit: u64,
+    },
     /// Operand shapes that do not fit the pass.
     #[error("{pass}: X is {x_rows} x {x_cols} ({x_name}) and Y is {y_rows} x {y_cols} ({y_name}); their {dim} must agree ({a} != {b})")]
     Shape {

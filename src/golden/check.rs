@@ -3,7 +3,6 @@
 //! the report names the first mismatch in cycle order and counts mismatches, missing values
 //! and unexpected lines (duplicates included).
 
-use std::collections::HashMap;
 use std::fmt::Write as _;
 use std::path::Path;
 
@@ -66,11 +65,14 @@ pub struct CheckReport {
     pub mismatches: Vec<Mismatch>,
     /// Expected values with no dump line, in cycle order.
     pub missing: Vec<Expected>,
-    /// Dump lines nothing expected (or repeating a key), in dump order.
+    /// Dump lines nothing expected (or repeating a key), in dump order: the first
+    /// [`super::MAX_UNEXPECTED_KEPT`] of them ([`CheckReport::unexpected_total`] counts all).
     pub unexpected: Vec<DumpLine>,
+    /// How many dump lines were unexpected.
+    pub unexpected_total: usize,
 }
 
-fn normalise(hex: &str) -> String {
+pub(crate) fn normalise(hex: &str) -> String {
     let h = hex.strip_prefix("0x").or_else(|| hex.strip_prefix("0X")).unwrap_or(hex);
     let t = h.trim_start_matches('0').to_ascii_lowercase();
     if t.is_empty() {
@@ -80,43 +82,52 @@ fn normalise(hex: &str) -> String {
     }
 }
 
-/// Parses a dump. Blank lines and text after `#` are ignored; anything else must be five
-/// fields, or the error names the line.
+/// Parses a dump held in memory (see [`super::check_dump_file`] for a dump on disk, read line
+/// by line). Blank lines and text after `#` are ignored; anything else must be five fields, or
+/// the error names the line.
 pub fn parse_dump(text: &str, file: &Path) -> Result<Vec<DumpLine>, GoldenError> {
     let mut out = Vec::new();
     for (i, raw) in text.lines().enumerate() {
-        let line = i + 1;
-        let bad = |message: String| GoldenError::Dump { file: file.to_path_buf(), line, message };
-        let body = raw.split('#').next().unwrap_or("").trim();
-        if body.is_empty() {
-            continue;
+        if let Some(d) = parse_dump_line(raw, i + 1, file)? {
+            out.push(d);
         }
-        let f: Vec<&str> = body.split_whitespace().collect();
-        if f.len() != 5 {
-            return Err(bad(format!(
-                "expected 5 fields `<cycle> <row> <col> <port> <hex>`, found {}: `{body}`",
-                f.len()
-            )));
-        }
-        let num = |s: &str, what: &str| -> Result<u64, GoldenError> {
-            s.parse::<u64>().map_err(|_| bad(format!("{what} `{s}` is not a decimal number")))
-        };
-        let cycle = num(f[0], "cycle")?;
-        let row = num(f[1], "row")? as usize;
-        let col = num(f[2], "col")? as usize;
-        if !DUMP_PORTS.contains(&f[3]) {
-            return Err(bad(format!("unknown port `{}`: allowed {}", f[3], DUMP_PORTS.join(", "))));
-        }
-        let h = f[4].strip_prefix("0x").or_else(|| f[4].strip_prefix("0X")).unwrap_or(f[4]);
-        if h.is_empty() || !h.bytes().all(|b| b.is_ascii_hexdigit()) {
-            return Err(bad(format!(
-                "value `{}` is not hex (digits 0-9a-f; x, z or other marks mean the RTL drove an unknown value)",
-                f[4]
-            )));
-        }
-        out.push(DumpLine { line, cycle, row, col, port: f[3].to_string(), value: normalise(h) });
     }
     Ok(out)
+}
+
+/// One dump line (`line` is its 1-based number): `None` for a blank or comment line.
+pub(crate) fn parse_dump_line(raw: &str, line: usize, file: &Path) -> Result<Option<DumpLine>, GoldenError> {
+    let bad = |message: String| GoldenError::Dump { file: file.to_path_buf(), line, message };
+    let body = raw.split('#').next().unwrap_or("").trim();
+    if body.is_empty() {
+        return Ok(None);
+    }
+    let f: Vec<&str> = body.split_whitespace().take(6).collect();
+    if f.len() != 5 {
+        let shown: String = body.chars().take(80).collect();
+        let more = if shown.len() < body.len() { "..." } else { "" };
+        let found = if f.len() > 5 { "more than 5".to_string() } else { f.len().to_string() };
+        return Err(bad(format!(
+            "expected 5 fields `<cycle> <row> <col> <port> <hex>`, found {found}: `{shown}{more}`"
+        )));
+    }
+    let num = |s: &str, what: &str| -> Result<u64, GoldenError> {
+        s.parse::<u64>().map_err(|_| bad(format!("{what} `{s}` is not a decimal number from 0 to {}", u64::MAX)))
+    };
+    let cycle = num(f[0], "cycle")?;
+    let row = usize::try_from(num(f[1], "row")?).unwrap_or(usize::MAX);
+    let col = usize::try_from(num(f[2], "col")?).unwrap_or(usize::MAX);
+    if !DUMP_PORTS.contains(&f[3]) {
+        return Err(bad(format!("unknown port `{}`: allowed {}", f[3], DUMP_PORTS.join(", "))));
+    }
+    let h = f[4].strip_prefix("0x").or_else(|| f[4].strip_prefix("0X")).unwrap_or(f[4]);
+    if h.is_empty() || !h.bytes().all(|b| b.is_ascii_hexdigit()) {
+        return Err(bad(format!(
+            "value `{}` is not hex (digits 0-9a-f; x, z or other marks mean the RTL drove an unknown value)",
+            f[4]
+        )));
+    }
+    Ok(Some(DumpLine { line, cycle, row, col, port: f[3].to_string(), value: normalise(h) }))
 }
 
 /// Compares a dump against the expected values.
@@ -128,54 +139,17 @@ pub fn check_dump(expected: &[Expected], dump: &[DumpLine]) -> CheckReport {
 /// such lines are compared with `inputs` (a mismatch is reported like any other) but an input
 /// value the dump leaves out is not missing.
 pub fn check_dump_with_inputs(expected: &[Expected], inputs: &[Expected], dump: &[DumpLine]) -> CheckReport {
-    type Key = (u64, usize, usize, String);
-    let mut seen: HashMap<Key, &DumpLine> = HashMap::with_capacity(dump.len());
-    let mut rep = CheckReport { expected: expected.len(), ..Default::default() };
+    let mut checker = super::dump::DumpChecker::new(expected, inputs);
     for d in dump {
-        let key = (d.cycle, d.row, d.col, d.port.clone());
-        if let std::collections::hash_map::Entry::Vacant(v) = seen.entry(key) {
-            v.insert(d);
-        } else {
-            rep.unexpected.push(d.clone());
-        }
+        checker.add(d.clone());
     }
-    // Expected values must be dumped; input-port values are compared only when dumped.
-    let mut wanted: std::collections::HashSet<Key> = std::collections::HashSet::with_capacity(expected.len());
-    let required = expected.iter().map(|e| (e, true));
-    for (e, must) in required.chain(inputs.iter().map(|e| (e, false))) {
-        let key = (e.cycle, e.row, e.col, e.port.clone());
-        match seen.get(&key) {
-            Some(d) if d.value == normalise(&e.hex) => rep.matched += 1,
-            Some(d) => rep.mismatches.push(Mismatch {
-                cycle: e.cycle,
-                row: e.row,
-                col: e.col,
-                port: e.port.clone(),
-                expected: e.hex.clone(),
-                got: d.value.clone(),
-                line: d.line,
-            }),
-            None if must => rep.missing.push(e.clone()),
-            None => continue,
-        }
-        wanted.insert(key);
-    }
-    for d in dump {
-        let key = (d.cycle, d.row, d.col, d.port.clone());
-        if !wanted.contains(&key) && seen.get(&key).is_some_and(|s| s.line == d.line) {
-            rep.unexpected.push(d.clone());
-        }
-    }
-    rep.mismatches.sort_by_key(|a| (a.cycle, a.row, a.col));
-    rep.missing.sort_by_key(|a| (a.cycle, a.row, a.col));
-    rep.unexpected.sort_by_key(|d| d.line);
-    rep
+    checker.finish()
 }
 
 impl CheckReport {
     /// Whether every expected value matched and nothing else was dumped.
     pub fn passed(&self) -> bool {
-        self.mismatches.is_empty() && self.missing.is_empty() && self.unexpected.is_empty()
+        self.mismatches.is_empty() && self.missing.is_empty() && self.unexpected_total == 0
     }
 
     /// A readable account: the first mismatch, the first missing and unexpected values (with
@@ -227,39 +201,69 @@ impl CheckReport {
             self.matched,
             self.mismatches.len(),
             self.missing.len(),
-            self.unexpected.len(),
+            self.unexpected_total,
             if self.passed() { "PASS" } else { "FAIL" }
         );
         s
     }
 }
 
+/// Most input-port values [`input_port_values`] collects (about 200 bytes each in memory).
+pub const MAX_INPUT_PORT_VALUES: usize = 2_000_000;
+
 /// The values on the input ports E0, M0 (lane `c` as cell `(R-1, c)`) and E1, M1 (lane `r` as
-/// cell `(r, 0)`) in every cycle they are valid, read from the golden directory's files, for
-/// dumps that report what the RTL saw.
+/// cell `(r, 0)`) in every cycle they are valid, read line by line from the golden directory's
+/// files, for dumps that report what the RTL saw. `m` must have passed
+/// [`Manifest::validate_sizes`] ([`load_manifest`] does it); a port file with more lines than
+/// the manifest's, a line of another width, or more than [`MAX_INPUT_PORT_VALUES`] values is
+/// an error.
 pub fn input_port_values(dir: &Path, m: &Manifest) -> Result<Vec<Expected>, GoldenError> {
+    use std::io::{BufRead, Read};
+    let manifest = dir.join("manifest.json");
+    m.validate_sizes().map_err(|message| GoldenError::Manifest { path: manifest.clone(), message })?;
     let (rows, cols) = (m.array[0], m.array[1]);
     let mut out = Vec::new();
     for (file, port, lanes) in
         [("E0.hex", "E0", cols), ("M0.hex", "M0", cols), ("E1.hex", "E1", rows), ("M1.hex", "M1", rows)]
     {
         let path = dir.join(file);
-        let text = crate::input::read_text(&path, MAX_PORT_FILE_BYTES)
-            .map_err(|error| GoldenError::Io { path: path.clone(), error })?;
         let info = m.files.get(file).ok_or_else(|| GoldenError::Manifest {
-            path: dir.join("manifest.json"),
+            path: manifest.clone(),
             message: format!("no entry for {file} in files"),
         })?;
+        let io = |error| GoldenError::Io { path: path.clone(), error };
+        let mut reader =
+            std::io::BufReader::new(crate::input::open_input(&path).map_err(io)?.take(MAX_PORT_FILE_BYTES));
         let (w, pb) = (info.lane_bits, info.payload_bits);
-        for (t, line) in text.lines().enumerate() {
-            let bits = bits_of_hex(line.trim());
+        let mut t = 0u64;
+        let mut line = Vec::new();
+        loop {
+            line.clear();
+            // A line holds its hex digits and at most a carriage return and a newline.
+            let limit = info.hex_digits as u64 + 3;
+            if reader.by_ref().take(limit).read_until(b'\n', &mut line).map_err(io)? == 0 {
+                break;
+            }
+            let bad = |message: String| GoldenError::Dump { file: path.clone(), line: t as usize + 1, message };
+            if t >= m.lines {
+                return Err(bad(format!("more lines than the manifest's {}", m.lines)));
+            }
+            let text = std::str::from_utf8(&line).unwrap_or("").trim();
+            if text.len() != info.hex_digits {
+                return Err(bad(format!("{} hex digits where the manifest says {}", text.len(), info.hex_digits)));
+            }
+            let bits = bits_of_hex(text);
             for l in 0..lanes {
                 if bits.get(l * w + pb).is_some_and(|b| *b) {
+                    if out.len() >= MAX_INPUT_PORT_VALUES {
+                        return Err(bad(format!("more than {MAX_INPUT_PORT_VALUES} valid input-port values")));
+                    }
                     let hex = crate::bfp::hex_of(&bits[l * w..l * w + pb]);
                     let (row, col) = if port.ends_with('0') { (rows - 1, l) } else { (l, 0) };
-                    out.push(Expected { cycle: t as u64, row, col, port: port.into(), hex, output: None });
+                    out.push(Expected { cycle: t, row, col, port: port.into(), hex, output: None });
                 }
             }
+            t += 1;
         }
     }
     Ok(out)
@@ -285,6 +289,9 @@ pub fn load_manifest(dir: &Path) -> Result<Manifest, GoldenError> {
         path: path.clone(),
         message: format!("not a fastbfp golden manifest: {e}"),
     })?;
+    if m.schema_version == super::manifest::GOLDEN_SCHEMA_VERSION {
+        m.validate_sizes().map_err(|message| GoldenError::Manifest { path: path.clone(), message })?;
+    }
     if m.schema_version != super::manifest::GOLDEN_SCHEMA_VERSION {
         return Err(GoldenError::Manifest {
             path,

@@ -166,3 +166,62 @@ pub struct Manifest {
     /// Every value the RTL must produce.
     pub expected: Vec<Expected>,
 }
+
+/// Largest array side a manifest may name (the arch files' `array.rows`/`array.cols` limit).
+pub const MAX_MANIFEST_ARRAY_SIDE: usize = 4096;
+
+/// Most payload bits of one lane of a per-cycle file (the widest exported, `conv_out.hex` at
+/// g = 64 and m = 16, has 2568).
+pub const MAX_LANE_PAYLOAD_BITS: usize = 4096;
+
+impl Manifest {
+    /// Checks every size a reader of the golden directory is sized by, before anything is
+    /// allocated or looped over: the array, the timeline and each file's lanes and widths.
+    /// The message names the field and says what is allowed.
+    pub fn validate_sizes(&self) -> Result<(), String> {
+        let range = |field: String, v: u64, lo: u64, hi: u64| {
+            if (lo..=hi).contains(&v) {
+                Ok(())
+            } else {
+                Err(format!("{field} = {v} is out of range: allowed {lo}..={hi}"))
+            }
+        };
+        let side = MAX_MANIFEST_ARRAY_SIDE as u64;
+        range("array[0]".into(), self.array[0] as u64, 1, side)?;
+        range("array[1]".into(), self.array[1] as u64, 1, side)?;
+        let max_cycles = super::MAX_GOLDEN_CYCLES;
+        range("cycles".into(), self.cycles, 0, max_cycles)?;
+        if self.lines != self.cycles + 1 {
+            return Err(format!("lines = {} is not cycles + 1 = {}", self.lines, self.cycles + 1));
+        }
+        for (name, f) in &self.files {
+            let at = |what: &str| format!("files.{name:?}.{what}");
+            range(at("lanes"), f.lanes as u64, 1, side)?;
+            range(at("payload_bits"), f.payload_bits as u64, 1, MAX_LANE_PAYLOAD_BITS as u64)?;
+            let pb = f.payload_bits as u64;
+            range(at("lane_bits"), f.lane_bits as u64, pb, pb + 1)?;
+            let line_bits = f.lanes as u64 * f.lane_bits as u64;
+            if f.line_bits as u64 != line_bits || f.hex_digits as u64 != line_bits.div_ceil(4) {
+                return Err(format!(
+                    "{} = {} and {} = {}: allowed lanes x lane_bits = {line_bits} and {} hex digits",
+                    at("line_bits"),
+                    f.line_bits,
+                    at("hex_digits"),
+                    f.hex_digits,
+                    line_bits.div_ceil(4)
+                ));
+            }
+            let lanes = match name.as_str() {
+                "E0.hex" | "M0.hex" => Some(self.array[1]),
+                "E1.hex" | "M1.hex" => Some(self.array[0]),
+                _ => None,
+            };
+            if let Some(lanes) = lanes {
+                range(at("lanes"), f.lanes as u64, lanes as u64, lanes as u64)?;
+                range(at("lane_bits"), f.lane_bits as u64, pb + 1, pb + 1)?;
+                range(at("lines"), f.lines, self.lines, self.lines)?;
+            }
+        }
+        Ok(())
+    }
+}

@@ -7,6 +7,7 @@
 
 mod case;
 mod check;
+mod dump;
 mod export;
 mod lanes;
 mod manifest;
@@ -18,10 +19,14 @@ use std::path::PathBuf;
 pub use case::{load_case, parse_case, Case, CaseData};
 pub use check::{
     check_dump, check_dump_with_inputs, input_port_values, load_manifest, parse_dump, CheckReport, DumpLine, Mismatch,
-    DUMP_PORTS, MAX_DUMP_BYTES, MAX_PORT_FILE_BYTES,
+    DUMP_PORTS, MAX_DUMP_BYTES, MAX_INPUT_PORT_VALUES, MAX_PORT_FILE_BYTES,
 };
+pub use dump::{check_dump_file, for_each_dump_line, DumpChecker, MAX_DUMP_LINE_BYTES, MAX_UNEXPECTED_KEPT};
 pub use export::{case_cycles, case_operands, export, Golden, MAX_GOLDEN_CYCLES};
-pub use manifest::{Expected, FileInfo, FoldInfo, JobInfo, Manifest, GOLDEN_SCHEMA_VERSION};
+pub use manifest::{
+    Expected, FileInfo, FoldInfo, JobInfo, Manifest, GOLDEN_SCHEMA_VERSION, MAX_LANE_PAYLOAD_BITS,
+    MAX_MANIFEST_ARRAY_SIDE,
+};
 pub use vcd::{vcd_fits, write_gemm_vcd, MAX_VCD_CELL_CYCLES};
 
 /// Errors of golden-vector export and check.

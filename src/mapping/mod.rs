@@ -176,9 +176,9 @@ impl Mapping {
     pub fn fold_count(&self, dims: &PassDims, rows: usize, cols: usize) -> u64 {
         let n = self.counts(dims);
         let per = |d: usize, a: usize| -> u64 {
-            let full = dims.extent[d] / self.tile[d];
-            let rest = dims.extent[d] % self.tile[d];
-            full as u64 * self.tile[d].div_ceil(a) as u64 + rest.div_ceil(a) as u64
+            let t = self.tile[d].max(1);
+            let (full, rest) = (dims.extent[d] / t, dims.extent[d] % t);
+            full as u64 * t.div_ceil(a.max(1)) as u64 + rest.div_ceil(a.max(1)) as u64
         };
         per(0, rows) * per(1, cols) * n[2] as u64
     }

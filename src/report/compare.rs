@@ -3,12 +3,12 @@
 //! energy against cycles). Written atomically.
 
 use std::fmt::Write as _;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 use serde::Serialize;
 
 use super::plots::{self, Plot};
-use super::run::ReportError;
+use super::run::{ReportError, Written};
 use super::{write_all_atomic, WriteError};
 use crate::runner::RunReport;
 
@@ -137,12 +137,9 @@ fn csv(rows: &[CompareRow]) -> String {
     t.finish()
 }
 
-fn plot_err(name: &'static str) -> impl Fn(plots::PlotError) -> ReportError {
-    move |e| ReportError::Plot { name, message: e.to_string() }
-}
-
-/// Writes `compare.csv`, `compare.json` and the plots into `dir` (created if missing).
-pub fn write_compare(dir: &Path, workload: &str, rows: &[CompareRow]) -> Result<Vec<PathBuf>, ReportError> {
+/// Writes `compare.csv`, `compare.json` and the plots into `dir` (created if missing); a plot
+/// that cannot be drawn is left out with a note in [`Written::notes`] (it never fails the run).
+pub fn write_compare(dir: &Path, workload: &str, rows: &[CompareRow]) -> Result<Written, ReportError> {
     if dir.exists() && !dir.is_dir() {
         let error = std::io::Error::new(std::io::ErrorKind::AlreadyExists, "it is a file, not a folder");
         return Err(WriteError { path: dir.to_path_buf(), error }.into());
@@ -153,21 +150,21 @@ pub fn write_compare(dir: &Path, workload: &str, rows: &[CompareRow]) -> Result<
             .map_err(|e| ReportError::Json(e.to_string()))?
             + "\n";
     let mut plots_out: Vec<Plot> = Vec::new();
+    let mut notes = Vec::new();
+    let mut keep = |name: &'static str, p: Result<Plot, plots::PlotError>| match p {
+        Ok(mut p) => {
+            p.name = name;
+            plots_out.push(p);
+        }
+        Err(e) => notes.push(format!("{name} plot left out: {e}")),
+    };
     let cycles: Vec<(String, f64)> = rows.iter().map(|r| (r.arch.clone(), r.cycles as f64)).collect();
-    let mut p = plots::breakdown_bars(&format!("{workload}: cycles per arch"), "cycles", &cycles)
-        .map_err(plot_err("cycles"))?;
-    p.name = "compare_cycles";
-    plots_out.push(p);
+    keep("compare_cycles", plots::breakdown_bars(&format!("{workload}: cycles per arch"), "cycles", &cycles));
     let energy: Vec<(String, f64)> = rows.iter().map(|r| (r.arch.clone(), r.energy_mj * 1e9)).collect();
-    let mut p =
-        plots::breakdown_bars(&format!("{workload}: energy per arch"), "pJ", &energy).map_err(plot_err("energy"))?;
-    p.name = "compare_energy";
-    plots_out.push(p);
+    keep("compare_energy", plots::breakdown_bars(&format!("{workload}: energy per arch"), "pJ", &energy));
     let pts: Vec<(String, f64, f64)> =
         rows.iter().map(|r| (r.arch.clone(), r.cycles as f64, r.energy_mj * 1e9)).collect();
-    let mut p = plots::pareto(&format!("{workload}: energy against cycles"), &pts).map_err(plot_err("pareto"))?;
-    p.name = "compare_pareto";
-    plots_out.push(p);
+    keep("compare_pareto", plots::pareto(&format!("{workload}: energy against cycles"), &pts));
     let mut files =
         vec![(dir.join("compare.csv"), csv(rows).into_bytes()), (dir.join("compare.json"), json.into_bytes())];
     for p in plots_out {
@@ -176,5 +173,5 @@ pub fn write_compare(dir: &Path, workload: &str, rows: &[CompareRow]) -> Result<
     }
     write_all_atomic(&files)?;
     made.keep();
-    Ok(files.into_iter().map(|(p, _)| p).collect())
+    Ok(Written { files: files.into_iter().map(|(p, _)| p).collect(), notes })
 }

@@ -34,6 +34,8 @@ pub enum ReportError {
 pub struct Written {
     /// Every file, in order.
     pub files: Vec<PathBuf>,
+    /// Plots left out and why (a plot never fails a run).
+    pub notes: Vec<String>,
 }
 
 /// `layers.csv`: one row per GEMM of the run.
@@ -125,25 +127,19 @@ pub fn roofline_data(r: &RunReport) -> (Vec<String>, Vec<plots::RooflinePoint>, 
     (series, points, roofs)
 }
 
-fn plot_err(name: &'static str) -> impl Fn(plots::PlotError) -> ReportError {
-    move |e| ReportError::Plot { name, message: e.to_string() }
-}
-
 /// Keeps a drawn plot; a plot with nothing to show (e.g. no fold timeline for SCALE-Sim cells)
-/// is left out rather than failing the run.
-fn keep(out: &mut Vec<Plot>, name: &'static str, p: Result<Plot, plots::PlotError>) -> Result<(), ReportError> {
+/// is left out quietly, one that cannot be drawn is left out with a note: a plot never fails
+/// the run.
+fn keep(out: &mut Vec<Plot>, notes: &mut Vec<String>, name: &'static str, p: Result<Plot, plots::PlotError>) {
     match p {
-        Ok(p) => {
-            out.push(p);
-            Ok(())
-        }
-        Err(plots::PlotError::NoData { .. }) => Ok(()),
-        Err(e) => Err(plot_err(name)(e)),
+        Ok(p) => out.push(p),
+        Err(plots::PlotError::NoData { .. }) => {}
+        Err(e) => notes.push(format!("{name} plot left out: {e}")),
     }
 }
 
-/// The run's plots.
-pub fn run_plots(r: &RunReport) -> Result<Vec<Plot>, ReportError> {
+/// The run's plots; a plot that cannot be drawn is left out with a note in `notes`.
+pub fn run_plots(r: &RunReport, notes: &mut Vec<String>) -> Vec<Plot> {
     let mut out = Vec::new();
     let first_it: Vec<_> = r.gemms.iter().filter(|g| g.iteration == 0).collect();
     let bars: Vec<UtilizationBar> = first_it
@@ -155,11 +151,18 @@ pub fn run_plots(r: &RunReport) -> Result<Vec<Plot>, ReportError> {
         })
         .collect();
     let title = format!("{} on {}: array utilization per layer and pass", r.workload, r.arch.name);
-    keep(&mut out, "utilization", plots::utilization_per_layer(&title, &bars))?;
+    keep(&mut out, notes, "utilization", plots::utilization_per_layer(&title, &bars));
 
     let mut spans = Vec::new();
+    let mut whole = 0usize;
     for g in &first_it {
         let lane = format!("{} {}", g.gemm.layer, g.gemm.pass);
+        if g.sim.folds.is_empty() && g.sim.fold_count > 0 && g.sim.cycles > 0 {
+            // A GEMM whose timeline was not kept (too many folds): one span over its cycles.
+            let (start_cycle, end_cycle) = (g.start_cycle, g.start_cycle + g.sim.cycles);
+            spans.push(TimelineSpan { lane: lane.clone(), start_cycle, end_cycle, kind: SpanKind::Stream });
+            whole += 1;
+        }
         for f in &g.sim.folds {
             let o = g.start_cycle;
             let mut push = |(s, e): (u64, u64), kind| {
@@ -184,19 +187,23 @@ pub fn run_plots(r: &RunReport) -> Result<Vec<Plot>, ReportError> {
             push(f.drain, SpanKind::Drain);
         }
     }
-    let title = format!("{} on {}: fold timeline (iteration 0)", r.workload, r.arch.name);
-    keep(&mut out, "timeline", plots::fold_timeline(&title, &spans))?;
+    let mut title = format!("{} on {}: fold timeline (iteration 0)", r.workload, r.arch.name);
+    if whole > 0 {
+        let most = crate::runner::TIMELINE_FOLDS_PER_GEMM;
+        title += &format!("; {whole} GEMMs of over {most} folds drawn as one span");
+    }
+    keep(&mut out, notes, "timeline", plots::fold_timeline(&title, &spans));
 
     let cycles = r.totals.cycles.max(1) as f64;
     let frac: Vec<f64> = r.totals.busy_per_cell.iter().map(|&b| b as f64 / cycles).collect();
     let title = format!("{}: per-cell utilization over the run", r.arch.name);
     if frac.iter().any(|&f| f > 0.0) {
-        keep(&mut out, "heatmap", plots::cell_heatmap(&title, r.arch.array.rows, r.arch.array.cols, &frac))?;
+        keep(&mut out, notes, "heatmap", plots::cell_heatmap(&title, r.arch.array.rows, r.arch.array.cols, &frac));
     }
 
     let (series, points, roofs) = roofline_data(r);
     let title = format!("{} on {}: roofline", r.workload, r.arch.name);
-    keep(&mut out, "roofline", plots::roofline(&title, &series, &points, &roofs))?;
+    keep(&mut out, notes, "roofline", plots::roofline(&title, &series, &points, &roofs));
 
     let e = &r.totals.energy;
     let parts = vec![
@@ -209,7 +216,7 @@ pub fn run_plots(r: &RunReport) -> Result<Vec<Plot>, ReportError> {
         ("output buffer".to_string(), e.output_buffer_pj),
     ];
     let title = format!("{} on {}: energy by component", r.workload, r.arch.name);
-    keep(&mut out, "energy", plots::breakdown_bars(&title, "pJ", &parts))?;
+    keep(&mut out, notes, "energy", plots::breakdown_bars(&title, "pJ", &parts));
 
     let a = &r.totals.area;
     let parts = vec![
@@ -221,7 +228,7 @@ pub fn run_plots(r: &RunReport) -> Result<Vec<Plot>, ReportError> {
         ("im2col".to_string(), a.im2col_um2),
     ];
     let title = format!("{}: area by component", r.arch.name);
-    keep(&mut out, "area", plots::breakdown_bars(&title, "um^2", &parts))?;
+    keep(&mut out, notes, "area", plots::breakdown_bars(&title, "um^2", &parts));
 
     if r.options.iterations > 1 {
         let mut points: Vec<PrecisionPoint> = Vec::new();
@@ -233,9 +240,9 @@ pub fn run_plots(r: &RunReport) -> Result<Vec<Plot>, ReportError> {
             });
         }
         let title = format!("{}: weight mantissa bits per layer over iterations", r.workload);
-        keep(&mut out, "precision", plots::precision_over_iterations(&title, &points))?;
+        keep(&mut out, notes, "precision", plots::precision_over_iterations(&title, &points));
     }
-    Ok(out)
+    out
 }
 
 /// Writes `report.json`, `layers.csv` and every plot (`<name>.svg`, `<name>.png`) into `dir`
@@ -249,13 +256,14 @@ pub fn write_run(dir: &Path, r: &RunReport) -> Result<Written, ReportError> {
     let json = serde_json::to_string_pretty(r).map_err(|e| ReportError::Json(e.to_string()))? + "\n";
     let mut files: Vec<(PathBuf, Vec<u8>)> =
         vec![(dir.join("report.json"), json.into_bytes()), (dir.join("layers.csv"), layers_csv(r).into_bytes())];
-    for p in run_plots(r)? {
+    let mut notes = Vec::new();
+    for p in run_plots(r, &mut notes) {
         files.push((dir.join(format!("{}.svg", p.name)), p.svg.into_bytes()));
         files.push((dir.join(format!("{}.png", p.name)), p.png));
     }
     write_all_atomic(&files)?;
     made.keep();
-    Ok(Written { files: files.into_iter().map(|(p, _)| p).collect() })
+    Ok(Written { files: files.into_iter().map(|(p, _)| p).collect(), notes })
 }
 
 /// The terminal summary.

@@ -214,7 +214,7 @@ pub fn write_train(dir: &Path, r: &TrainReport) -> Result<(Written, Vec<String>)
     let made = prepare_dir(dir)?;
     write_all_atomic(&files)?;
     made.keep();
-    Ok((Written { files: files.into_iter().map(|(p, _)| p).collect() }, notes))
+    Ok((Written { files: files.into_iter().map(|(p, _)| p).collect(), notes: Vec::new() }, notes))
 }
 
 /// One row of `compare.csv`.
@@ -362,7 +362,7 @@ pub fn write_train_compare(
     }
     write_all_atomic(&files)?;
     made.into_iter().for_each(super::OutDir::keep);
-    Ok((Written { files: files.into_iter().map(|(p, _)| p).collect() }, notes))
+    Ok((Written { files: files.into_iter().map(|(p, _)| p).collect(), notes: Vec::new() }, notes))
 }
 
 fn pct(v: Option<f64>) -> String {

@@ -22,10 +22,12 @@ pub struct MergeSummary {
     pub total: usize,
     /// Indices of the sweep's points no folder had, ascending.
     pub missing: Vec<usize>,
-    /// Files written: `merged.csv`, `pareto.svg`, `pareto.png`.
+    /// Files written: `merged.csv`, `pareto.svg`, `pareto.png` (the plot unless left out).
     pub files: Vec<PathBuf>,
     /// Every point, by index.
     pub records: Vec<PointRecord>,
+    /// Plots left out and why (a plot never fails a merge).
+    pub notes: Vec<String>,
 }
 
 /// The `points/` folders of `dir`: its own, else those of its immediate subfolders (one per
@@ -116,12 +118,16 @@ pub fn merge(dirs: &[PathBuf], out: Option<&Path>) -> Result<MergeSummary, Sweep
     let title = format!("Energy vs cycles: {} on {} (sweep of {} points)", c.workload, c.arch, records.len());
     let points: Vec<(String, f64, f64)> =
         records.iter().map(|r| (r.name.clone(), r.cycles as f64, r.energy_pj.total)).collect();
-    let plot = pareto(&title, &points)?;
-    let files = vec![
-        (out.join(MERGED_CSV), csv(&records).into_bytes()),
-        (out.join(format!("{}.svg", plot.name)), plot.svg.into_bytes()),
-        (out.join(format!("{}.png", plot.name)), plot.png),
-    ];
+    let mut files = vec![(out.join(MERGED_CSV), csv(&records).into_bytes())];
+    let mut notes = Vec::new();
+    match pareto(&title, &points) {
+        Ok(plot) => {
+            files.push((out.join(format!("{}.svg", plot.name)), plot.svg.into_bytes()));
+            files.push((out.join(format!("{}.png", plot.name)), plot.png));
+        }
+        // A plot never fails the merge: the CSV is written and the plot left out with a note.
+        Err(e) => notes.push(format!("pareto plot left out: {e}")),
+    }
     write_all_atomic(&files)?;
     made.keep();
     Ok(MergeSummary {
@@ -130,5 +136,6 @@ pub fn merge(dirs: &[PathBuf], out: Option<&Path>) -> Result<MergeSummary, Sweep
         missing,
         files: files.into_iter().map(|(p, _)| p).collect(),
         records,
+        notes,
     })
 }

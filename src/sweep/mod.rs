@@ -9,6 +9,7 @@
 //! | `param.rs` | [`Param`]: the sweepable parameters, their paths, ranges and labels |
 //! | `spec.rs` | [`Sweep`]: loading and checking a sweep file; its [`Point`]s, in a fixed order |
 //! | `shard.rs` | [`Shard`]: `--shard I/N` |
+//! | `size.rs` | the size said before a sweep starts, and [`CONFIRM_POINTS`] |
 //! | `record.rs` | [`PointRecord`]: one finished point as JSON, and the CSV rows |
 //! | `run.rs` | [`plan_sweep`], [`run_plan`], [`run_sweep`]: skip done points, run the rest |
 //! | `merge.rs` | [`merge`]: point files of several folders into `merged.csv` and the Pareto plot |
@@ -24,6 +25,7 @@ mod record;
 mod run;
 mod schema;
 mod shard;
+mod size;
 mod spec;
 
 pub use error::SweepError;
@@ -34,4 +36,5 @@ pub use record::{
 };
 pub use run::{csv_name, plan_sweep, points_dir, run_plan, run_sweep, SweepOptions, SweepPlan, SweepSummary};
 pub use shard::{Shard, MAX_SHARDS};
+pub use size::{shard_points, size_estimate, CONFIRM_POINTS, POINT_FILE_BYTES};
 pub use spec::{load_sweep, parse_sweep, Axis, Point, Sweep, MAX_ITERATIONS, MAX_POINTS};

@@ -278,7 +278,16 @@ impl PointRecord {
             let shown = version.map_or("missing".to_string(), |v| v.to_string());
             return Err(bad(format!("schema_version {shown}; this fastbfp reads {POINT_SCHEMA_VERSION}")));
         }
-        serde_json::from_str(text).map_err(|e| bad(e.to_string()))
+        let record: PointRecord = serde_json::from_str(text).map_err(|e| bad(e.to_string()))?;
+        // Sizes are checked before anything is sized by them (merge lists the missing points).
+        if !(1..=super::MAX_POINTS).contains(&record.points) {
+            let allowed = super::MAX_POINTS;
+            return Err(bad(format!("points = {} is out of range: allowed 1..={allowed}", record.points)));
+        }
+        if record.index >= record.points {
+            return Err(bad(format!("index = {} is out of range: allowed 0..{}", record.index, record.points)));
+        }
+        Ok(record)
     }
 
     /// Reads and parses a point file.

@@ -4,8 +4,9 @@ pub mod npy;
 
 pub use npy::{decode_npy, encode_npy_f32, read_npy, NpyError, NpyLoad};
 
-/// Default cap on elements accepted from a file: 2^31 (8 GiB of f32).
-pub const DEFAULT_MAX_ELEMENTS: usize = 1 << 31;
+/// Default cap on elements accepted from a file: 2^28 (1 GiB of binary32, which is what reading
+/// one at the limit takes; a GEMM on it needs a few times more).
+pub const DEFAULT_MAX_ELEMENTS: usize = 1 << 28;
 
 /// A dense binary32 tensor in row-major (C) order.
 #[derive(Debug, Clone, PartialEq)]

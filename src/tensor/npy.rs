@@ -331,6 +331,42 @@ fn parse_header(header: &[u8]) -> Result<(Value, bool, Value), NpyError> {
 /// Fortran order; format versions 1.0–3.0. float64 values are rounded to binary32. Refuses 0-d and
 /// empty arrays, and arrays of more than `max_elements` elements (before allocating). Never panics.
 pub fn decode_npy(bytes: &[u8], max_elements: usize) -> Result<NpyLoad, NpyError> {
+    let h = decode_header(bytes, max_elements)?;
+    let present = bytes.len() - h.data_start;
+    h.check_data_len(present)?;
+    let mut out = Elements::with_capacity(h.count);
+    out.convert(&h, &bytes[h.data_start..])?;
+    Ok(out.finish(h))
+}
+
+/// What the prefix and header of a `.npy` file say, checked.
+#[derive(Debug)]
+struct Header {
+    dtype: Dtype,
+    descr: String,
+    fortran_order: bool,
+    dims: Vec<usize>,
+    count: usize,
+    /// Offset of the first data byte.
+    data_start: usize,
+    /// Data bytes the shape and dtype require.
+    data_bytes: usize,
+}
+
+impl Header {
+    fn check_data_len(&self, present: usize) -> Result<(), NpyError> {
+        let expected = self.data_bytes;
+        if present < expected {
+            return Err(NpyError::TruncatedData { expected, present });
+        } else if present > expected {
+            return Err(NpyError::TrailingBytes { expected, present });
+        }
+        Ok(())
+    }
+}
+
+/// Decodes the prefix and header at the start of `bytes` (the data may follow or not).
+fn decode_header(bytes: &[u8], max_elements: usize) -> Result<Header, NpyError> {
     let truncated = |expected| NpyError::TruncatedHeader { expected, present: bytes.len() };
     let n = bytes.len().min(MAGIC.len());
     if bytes[..n] != MAGIC[..n] {
@@ -387,56 +423,78 @@ pub fn decode_npy(bytes: &[u8], max_elements: usize) -> Result<NpyLoad, NpyError
     if count > max_elements {
         return Err(NpyError::TooManyElements { shape: text, count, limit: max_elements });
     }
-    let expected = count.checked_mul(item_size).ok_or(NpyError::ShapeOverflow(text))?;
-    let present = bytes.len() - data_start;
-    if present < expected {
-        return Err(NpyError::TruncatedData { expected, present });
-    } else if present > expected {
-        return Err(NpyError::TrailingBytes { expected, present });
+    let data_bytes = count.checked_mul(item_size).ok_or(NpyError::ShapeOverflow(text))?;
+    Ok(Header { dtype, descr: descr.text, fortran_order, dims, count, data_start, data_bytes })
+}
+
+/// The elements decoded so far, in file order.
+struct Elements {
+    data: Vec<f32>,
+    f64_overflow: Option<(usize, f64)>,
+}
+
+impl Elements {
+    fn with_capacity(count: usize) -> Self {
+        Elements { data: Vec::with_capacity(count), f64_overflow: None }
     }
 
-    let c_index = |at: usize| if fortran_order { fortran_to_c_index(&dims, at) } else { at };
-    let mut f64_overflow: Option<(usize, f64)> = None;
-    let mut data = Vec::with_capacity(count);
-    for (at, c) in bytes[data_start..].chunks_exact(item_size).enumerate() {
-        let w = if dtype.big_endian {
-            c.iter().fold(0, |w, &b| w << 8 | u64::from(b))
-        } else {
-            c.iter().rev().fold(0, |w, &b| w << 8 | u64::from(b))
-        };
-        let x = match dtype.kind {
-            DtypeKind::Float if item_size == 4 => f32::from_bits(w as u32),
-            DtypeKind::Float => {
-                let v = f64::from_bits(w);
-                let x = v as f32;
-                if v.is_finite() && x.is_infinite() && f64_overflow.is_none() {
-                    f64_overflow = Some((c_index(at), v));
+    /// Converts whole elements of `chunk` (a multiple of the item size), the next ones of the
+    /// file.
+    fn convert(&mut self, h: &Header, chunk: &[u8]) -> Result<(), NpyError> {
+        let (dtype, item_size) = (h.dtype, h.dtype.item_size());
+        let c_index = |at: usize| if h.fortran_order { fortran_to_c_index(&h.dims, at) } else { at };
+        let first = self.data.len();
+        for (i, c) in chunk.chunks_exact(item_size).enumerate() {
+            let at = first + i;
+            let w = if dtype.big_endian {
+                c.iter().fold(0, |w, &b| w << 8 | u64::from(b))
+            } else {
+                c.iter().rev().fold(0, |w, &b| w << 8 | u64::from(b))
+            };
+            let x = match dtype.kind {
+                DtypeKind::Float if item_size == 4 => f32::from_bits(w as u32),
+                DtypeKind::Float => {
+                    let v = f64::from_bits(w);
+                    let x = v as f32;
+                    if v.is_finite() && x.is_infinite() && self.f64_overflow.is_none() {
+                        self.f64_overflow = Some((c_index(at), v));
+                    }
+                    x
                 }
-                x
-            }
-            DtypeKind::Bool if w > 1 => return Err(NpyError::BadBool { index: c_index(at), byte: w as u8 }),
-            DtypeKind::Bool => w as f32,
-            DtypeKind::Signed | DtypeKind::Unsigned => {
-                let unused = 64 - 8 * item_size as u32;
-                let value = if dtype.kind == DtypeKind::Signed {
-                    i128::from(((w << unused) as i64) >> unused)
-                } else {
-                    i128::from(w)
-                };
-                let x = value as f32;
-                // Casting back is exact for every binary32 integer (all below 2^64 in magnitude).
-                if x as i128 != value {
-                    return Err(NpyError::InexactInt { index: c_index(at), value, dtype: descr.text });
+                DtypeKind::Bool if w > 1 => return Err(NpyError::BadBool { index: c_index(at), byte: w as u8 }),
+                DtypeKind::Bool => w as f32,
+                DtypeKind::Signed | DtypeKind::Unsigned => {
+                    let unused = 64 - 8 * item_size as u32;
+                    let value = if dtype.kind == DtypeKind::Signed {
+                        i128::from(((w << unused) as i64) >> unused)
+                    } else {
+                        i128::from(w)
+                    };
+                    let x = value as f32;
+                    // Casting back is exact for every binary32 integer (all below 2^64 in magnitude).
+                    if x as i128 != value {
+                        return Err(NpyError::InexactInt { index: c_index(at), value, dtype: h.descr.clone() });
+                    }
+                    x
                 }
-                x
-            }
-        };
-        data.push(x);
+            };
+            self.data.push(x);
+        }
+        Ok(())
     }
-    let data = if fortran_order { fortran_to_c(&dims, &data) } else { data };
-    let (converted_from_f64, converted_from_int) =
-        (dtype.kind == DtypeKind::Float && item_size == 8, dtype.kind != DtypeKind::Float);
-    Ok(NpyLoad { tensor: Tensor::new(dims, data), converted_from_f64, converted_from_int, fortran_order, f64_overflow })
+
+    fn finish(self, h: Header) -> NpyLoad {
+        let data = if h.fortran_order { fortran_to_c(&h.dims, &self.data) } else { self.data };
+        let (converted_from_f64, converted_from_int) =
+            (h.dtype.kind == DtypeKind::Float && h.dtype.item_size() == 8, h.dtype.kind != DtypeKind::Float);
+        NpyLoad {
+            tensor: Tensor::new(h.dims, data),
+            converted_from_f64,
+            converted_from_int,
+            fortran_order: h.fortran_order,
+            f64_overflow: self.f64_overflow,
+        }
+    }
 }
 
 /// Row-major (C) index of the element at position `at` of a column-major (Fortran) file.
@@ -530,23 +588,67 @@ fn fortran_to_c(shape: &[usize], src: &[f32]) -> Vec<f32> {
 ///
 /// Files larger than `max_elements * 8` bytes plus a 1 MiB header allowance are refused from
 /// their metadata, without being read (and reading stops there for files of unknown size).
+/// The header is read and checked first (shape, element limit, data length against the file's
+/// size) and the data is then converted in blocks of [`READ_BLOCK_BYTES`], so the peak memory
+/// is the binary32 tensor itself (twice that for a Fortran-order file), not the file as well.
 pub fn read_npy(path: &Path, max_elements: usize) -> Result<NpyLoad, NpyError> {
     let io = |error| NpyError::Io { path: path.to_path_buf(), error };
+    let in_file = |e| NpyError::InFile { path: path.to_path_buf(), error: Box::new(e) };
     let limit = (max_elements as u64).saturating_mul(8).saturating_add(HEADER_ALLOWANCE);
     let too_large = |size| NpyError::FileTooLarge { path: path.to_path_buf(), size, limit, max_elements };
     let file = std::fs::File::open(path).map_err(io)?;
     crate::input::note_input(path);
-    let size = file.metadata().map_err(io)?.len();
+    let meta = file.metadata().map_err(io)?;
+    let size = meta.len();
     if size > limit {
         return Err(too_large(size));
     }
-    let mut bytes = Vec::with_capacity(usize::try_from(size).unwrap_or(0));
-    file.take(limit.saturating_add(1)).read_to_end(&mut bytes).map_err(io)?;
-    if bytes.len() as u64 > limit {
-        return Err(too_large(bytes.len() as u64));
+    let mut reader = std::io::BufReader::new(file.take(limit.saturating_add(1)));
+    // The prefix (magic, version, header length), then the header it announces.
+    let mut head = Vec::new();
+    reader.by_ref().take(12).read_to_end(&mut head).map_err(io)?;
+    let len_size = if head.get(6) == Some(&1) { 2 } else { 4 };
+    let header_len = head.get(8..8 + len_size).map_or(0, |b| b.iter().rev().fold(0u64, |n, &b| n << 8 | u64::from(b)));
+    let header_end = (8 + len_size as u64).saturating_add(header_len).min(HEADER_ALLOWANCE);
+    if header_end > head.len() as u64 {
+        reader.by_ref().take(header_end - head.len() as u64).read_to_end(&mut head).map_err(io)?;
     }
-    decode_npy(&bytes, max_elements).map_err(|e| NpyError::InFile { path: path.to_path_buf(), error: Box::new(e) })
+    let h = decode_header(&head, max_elements).map_err(in_file)?;
+    let mut pending = head.split_off(h.data_start.min(head.len()));
+    if meta.is_file() {
+        // The data's length is known from the file's size: checked before allocating.
+        h.check_data_len((size as usize).saturating_sub(h.data_start)).map_err(in_file)?;
+    }
+    // A file of unknown size (a pipe) grows its tensor as the data comes.
+    let mut out = Elements::with_capacity(if meta.is_file() { h.count } else { 0 });
+    let item_size = h.dtype.item_size();
+    let mut converted = 0usize;
+    loop {
+        let want = READ_BLOCK_BYTES.saturating_sub(pending.len()) as u64;
+        let got = reader.by_ref().take(want).read_to_end(&mut pending).map_err(io)?;
+        if converted + pending.len() > h.data_bytes {
+            // Only a file of unknown size gets here: count what follows, up to the limit.
+            let rest = std::io::copy(&mut reader, &mut std::io::sink()).map_err(io)? as usize;
+            let present = converted + pending.len() + rest;
+            if (h.data_start + present) as u64 > limit {
+                return Err(too_large((h.data_start + present) as u64));
+            }
+            return Err(in_file(NpyError::TrailingBytes { expected: h.data_bytes, present }));
+        }
+        let whole = pending.len() / item_size * item_size;
+        out.convert(&h, &pending[..whole]).map_err(in_file)?;
+        converted += whole;
+        pending.drain(..whole);
+        if got == 0 {
+            break;
+        }
+    }
+    h.check_data_len(converted + pending.len()).map_err(in_file)?;
+    Ok(out.finish(h))
 }
+
+/// Bytes of a `.npy` file's data converted at a time by [`read_npy`].
+pub const READ_BLOCK_BYTES: usize = 1 << 16;
 
 /// Encodes a little-endian float32 C-order `.npy` image, byte-identical to `numpy.save`.
 ///

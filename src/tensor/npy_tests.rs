@@ -250,7 +250,7 @@ fn refuses_bad_dicts() {
 #[test]
 fn refuses_bad_shapes_before_allocating() {
     let e = refuse(&v1("<f4", "False", "(1000000, 1000000)", &[]));
-    assert_eq!(e, "too many elements: shape (1000000, 1000000) has 1000000000000 elements, limit is 2147483648");
+    assert_eq!(e, "too many elements: shape (1000000, 1000000) has 1000000000000 elements, limit is 268435456");
     let e = decode_npy(&v1("<f4", "False", "(2, 3)", &[0; 24]), 5).expect_err("over the limit");
     assert_eq!(e.to_string(), "too many elements: shape (2, 3) has 6 elements, limit is 5");
     let e = refuse(&v1("<f4", "False", "(1099511627776, 1099511627776)", &[]));
@@ -315,9 +315,40 @@ fn read_npy_names_the_path() {
     let msg = read_npy(&huge, 10).expect_err("too large").to_string();
     let want = "file is 1048657 bytes, over the 1048656-byte limit for 10 elements";
     assert_eq!(msg, format!("{}: {want}", huge.display()));
-    // A device reports size 0 but never ends: reading stops one byte past the limit.
+    // A device reports size 0 but never ends: its first bytes are refused, nothing more read.
     if Path::new("/dev/zero").exists() {
-        let e = read_npy(Path::new("/dev/zero"), 10).expect_err("endless");
-        assert!(matches!(e, NpyError::FileTooLarge { size: 1048657, .. }), "{e}");
+        let e = read_npy(Path::new("/dev/zero"), 10).expect_err("endless").to_string();
+        assert!(e.ends_with("/dev/zero: not a .npy file: bad magic bytes (expected \\x93NUMPY)"), "{e}");
+    }
+    // A header that claims 2^31 - 1 floats is refused before anything is allocated, with the
+    // limit; one within the limit but with a short file is refused for its length.
+    let claim = dir.path().join("claim.npy");
+    std::fs::write(&claim, v1("<f4", "False", "(2147483647,)", &[0; 16])).expect("write");
+    let msg = read_npy(&claim, MAX).expect_err("over the limit").to_string();
+    let want = format!("too many elements: shape (2147483647,) has 2147483647 elements, limit is {MAX}");
+    assert_eq!(msg, format!("{}: {want}", claim.display()));
+    std::fs::write(&claim, v1("<f4", "False", &format!("({MAX},)"), &[0; 16])).expect("write");
+    let msg = read_npy(&claim, MAX).expect_err("short").to_string();
+    assert!(msg.ends_with(&format!("truncated data: header promises {} bytes of data, file has 16", MAX * 4)), "{msg}");
+}
+
+/// The data is converted in blocks: a file of several blocks (and a ragged tail), in either
+/// order, reads as the whole image decodes.
+#[test]
+fn read_in_blocks_equals_decode_in_memory() {
+    use crate::tensor::npy::READ_BLOCK_BYTES;
+    let dir = tempfile::tempdir().expect("temp dir");
+    let n = (READ_BLOCK_BYTES / 8 * 3 + 5) / 5 * 5;
+    let data: Vec<u8> = (0..n).flat_map(|i| (i as f64 * 0.5 - 7.0).to_le_bytes()).collect();
+    for (order, shape) in [("False", format!("({n},)")), ("True", format!("({}, 5)", n / 5))] {
+        let image = v1("<f8", order, &shape, &data);
+        let path = dir.path().join("b.npy");
+        std::fs::write(&path, &image).expect("write");
+        assert_eq!(read_npy(&path, MAX).expect("read"), decode_npy(&image, MAX).expect("decode"));
+        let mut trailing = image.clone();
+        trailing.extend_from_slice(&[0; 3]);
+        std::fs::write(&path, &trailing).expect("write");
+        let e = read_npy(&path, MAX).expect_err("trailing").to_string();
+        assert!(e.ends_with(&format!("file has {}", n * 8 + 3)), "{e}");
     }
 }

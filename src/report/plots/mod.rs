@@ -219,9 +219,10 @@ pub(crate) fn ellipsize(s: &str, max: usize) -> String {
 
 /// Width in pixels of `text` at `size` in the embedded font (approximate if the font is missing).
 pub(crate) fn text_width<DB: DrawingBackend>(area: &DrawingArea<DB, Shift>, text: &str, size: u32) -> u32 {
-    area.estimate_text_size(text, &TextStyle::from((FONT, size)))
+    let cut = ellipsize(text, text::MAX_TEXT_CHARS);
+    area.estimate_text_size(&cut, &TextStyle::from((FONT, size)))
         .map(|(w, _)| w)
-        .unwrap_or(text.chars().count() as u32 * size * 6 / 10)
+        .unwrap_or(cut.chars().count() as u32 * size * 6 / 10)
 }
 
 /// Twenty distinguishable series colours (Tableau 10, then its lighter companions).

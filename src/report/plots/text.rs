@@ -88,6 +88,10 @@ fn bearings() -> Option<&'static Bearings> {
     B.get_or_init(|| parse(super::DEJAVU_SANS)).as_ref()
 }
 
+/// Most characters of one text a plot draws: longer texts (a title with a very long arch or
+/// workload name) end in `…` here.
+pub const MAX_TEXT_CHARS: usize = 200;
+
 /// Draws text on a drawing area, whole (SVG) or glyph by glyph (bitmap).
 #[derive(Clone, Copy)]
 pub(crate) struct Pen {
@@ -103,6 +107,10 @@ impl Pen {
         style: &TextStyle,
         pos: (i32, i32),
     ) -> Result<(), PlotError> {
+        // Nothing longer fits across a plot; the cut also bounds the glyph layout below, which
+        // measures each glyph's prefix (a name of 1 MB took minutes).
+        let cut = super::ellipsize(text, MAX_TEXT_CHARS);
+        let text = cut.as_str();
         let b = match (self.per_glyph, bearings()) {
             (true, Some(b)) => b,
             _ => return Ok(area.draw_text(text, style, pos)?),

@@ -57,7 +57,9 @@ const STALL_COLORS: [RGBColor; 6] = [
 /// cycles (in twelfths of the row height), and neighbouring bins with the same mix merge. So
 /// 100k spans cost O(spans + lanes x 800) and the SVG stays small.
 /// The image is [`WIDTH`] wide and grows with the lane count from [`HEIGHT`] to [`MAX_HEIGHT`];
-/// more than [`MAX_LANES`] lanes is [`PlotError::InvalidInput`]. Zero-length spans are ignored.
+/// more than [`MAX_LANES`] lanes are grouped, consecutive lanes in order of appearance, into at
+/// most [`MAX_LANES`] rows named after their first lane (`conv1 forward (+2)`); each row stacks
+/// its lanes' activities in proportion. Zero-length spans are ignored.
 pub fn fold_timeline(title: &str, spans: &[TimelineSpan]) -> Result<Plot, PlotError> {
     const PLOT: &str = "fold_timeline";
     if spans.is_empty() {
@@ -68,11 +70,8 @@ pub fn fold_timeline(title: &str, spans: &[TimelineSpan]) -> Result<Plot, PlotEr
             format!("span of lane {:?} ends at cycle {} before it starts at {}", s.lane, s.end_cycle, s.start_cycle);
         return Err(PlotError::InvalidInput { plot: PLOT, reason });
     }
-    let (lanes, lane_of) = index_names(spans.iter().map(|s| s.lane.as_str()));
-    if lanes.len() > MAX_LANES {
-        let reason = format!("{} lanes (at most {MAX_LANES} are readable); group spans into fewer lanes", lanes.len());
-        return Err(PlotError::InvalidInput { plot: PLOT, reason });
-    }
+    let (names, lane_of) = index_names(spans.iter().map(|s| s.lane.as_str()));
+    let (lanes, lane_of) = group_lanes(names, lane_of);
     let mut reasons: Vec<&'static str> =
         spans.iter().filter_map(|s| if let SpanKind::Stall(r) = s.kind { Some(r) } else { None }).collect();
     reasons.sort_unstable();
@@ -187,6 +186,20 @@ struct Block {
 }
 
 /// Shares of `v` in whole slots summing to [`SLOTS`] (largest remainder), or `None` if empty.
+/// `names` (lanes in order of appearance) and each span's lane, with consecutive lanes merged
+/// into groups of equal size so that at most [`MAX_LANES`] rows remain.
+fn group_lanes(names: Vec<String>, lane_of: Vec<usize>) -> (Vec<String>, Vec<usize>) {
+    if names.len() <= MAX_LANES {
+        return (names, lane_of);
+    }
+    let per = names.len().div_ceil(MAX_LANES);
+    let rows = names
+        .chunks(per)
+        .map(|c| if c.len() > 1 { format!("{} (+{})", c[0], c.len() - 1) } else { c[0].clone() })
+        .collect();
+    (rows, lane_of.into_iter().map(|l| l / per).collect())
+}
+
 fn quantise(v: &[f64]) -> Option<Vec<u8>> {
     let total: f64 = v.iter().sum();
     if total <= 1e-9 {
