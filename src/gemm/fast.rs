@@ -61,6 +61,8 @@ pub(super) struct Packed {
     pub(super) ey: Vec<i32>,
     /// `(m'_x - 1) + (m'_y - 1)`.
     pub(super) off: i32,
+    /// `g * max|M_x| * max|M_y| < 2^24`: every group product is exact in binary32.
+    pub(super) small_products: bool,
 }
 
 impl Packed {
@@ -113,10 +115,22 @@ impl Packed {
                 }
             },
         );
-        Some(Self { rows, cols, groups, g2, vblocks, xm, ex, ym, ey, off: off_plain })
+        let small_products = bound < 1 << 24;
+        Some(Self { rows, cols, groups, g2, vblocks, xm, ex, ym, ey, off: off_plain, small_products })
+    }
+
+    /// Whether `fl32(P * 2^k)` may be computed as `fl32(P) * 2^k` in binary32 for every group
+    /// pair: `P` exact in binary32 and every `k = E_x + E_y - off` in `[-126, 127]`, so `2^k`
+    /// is a normal binary32 and the one multiplication rounds the exact product (the f64
+    /// route rounds the same exact value once).
+    fn scale32(&self) -> bool {
+        let range = |v: &[i32]| v.iter().fold((i32::MAX, i32::MIN), |(a, b), &e| (a.min(e), b.max(e)));
+        let ((xlo, xhi), (ylo, yhi)) = (range(&self.ex), range(&self.ey));
+        self.small_products && xlo + ylo - self.off >= -126 && xhi + yhi - self.off <= 127
     }
 
     pub(super) fn run(&self, acc: AccumulatorKind, isa: KernelIsa) -> Vec<f32> {
+        let scale32 = acc == AccumulatorKind::Fp32 && self.scale32();
         let mut out = vec![0f32; self.rows * self.cols];
         out.par_chunks_mut(ROWS_PER_TASK * self.cols).enumerate().for_each(|(task, tile)| {
             let u0 = task * ROWS_PER_TASK;
@@ -129,7 +143,7 @@ impl Packed {
                     let nu = TU.min(nrows - u);
                     let mut res = [[0f32; VB]; TU];
                     match acc {
-                        AccumulatorKind::Fp32 => self.tile_fp32(u0 + u, nu, vb, isa, &mut res),
+                        AccumulatorKind::Fp32 => self.tile_fp32(u0 + u, nu, vb, isa, scale32, &mut res),
                         AccumulatorKind::Exact => self.tile_exact(u0 + u, nu, vb, &mut res),
                     }
                     for (t, r) in res.iter().enumerate().take(nu) {
@@ -169,16 +183,25 @@ impl Packed {
         d
     }
 
-    fn tile_fp32(&self, u0: usize, nu: usize, vb: usize, isa: KernelIsa, res: &mut [[f32; VB]; TU]) {
+    fn tile_fp32(&self, u0: usize, nu: usize, vb: usize, isa: KernelIsa, scale32: bool, res: &mut [[f32; VB]; TU]) {
         #[cfg(target_arch = "x86_64")]
         {
             if nu == TU && isa == KernelIsa::Auto && simd::available() {
-                // SAFETY: the CPU supports the features `tile_fp32_avx512` is compiled for, and
-                // every index it reads is inside the packed buffers (same bounds as below).
-                unsafe { simd::tile_fp32_avx512(self, u0, vb, res) };
+                // SAFETY: the CPU supports the features the tiles are compiled for, and every
+                // index they read is inside the packed buffers (same bounds as below);
+                // `scale32` was checked by `Self::scale32`.
+                unsafe {
+                    if scale32 {
+                        simd::tile_fp32_avx512::<true>(self, u0, vb, res)
+                    } else {
+                        simd::tile_fp32_avx512::<false>(self, u0, vb, res)
+                    }
+                };
                 return;
             }
         }
+        #[cfg(not(target_arch = "x86_64"))]
+        let _ = scale32;
         for (t, r) in res.iter_mut().enumerate().take(nu) {
             let u = u0 + t;
             for q in 0..self.groups {
@@ -254,12 +277,15 @@ mod simd {
     }
 
     /// `TU` rows x 16 columns: `vpdpwssd` for the group products, then per group
-    /// `fl32(P * 2^k)` via exact f64 and a binary32 add, in group order.
+    /// `fl32(P * 2^k)` and a binary32 add, in group order. `fl32(P * 2^k)` is computed via
+    /// exact f64, or with `SCALE32` as `fl32(P) * 2^k` in binary32 (the same bits when `P` is
+    /// exact in binary32 and `2^k` normal: one rounding of the same exact product).
     ///
     /// # Safety
-    /// The CPU must support avx512f/bw/dq/vnni; `u0 + TU <= rows`, `vb < vblocks`.
+    /// The CPU must support avx512f/bw/dq/vnni; `u0 + TU <= rows`, `vb < vblocks`; with
+    /// `SCALE32`, [`Packed::scale32`] must hold.
     #[target_feature(enable = "avx512f,avx512bw,avx512dq,avx512vnni")]
-    pub unsafe fn tile_fp32_avx512(p: &Packed, u0: usize, vb: usize, res: &mut [[f32; VB]; TU]) {
+    pub unsafe fn tile_fp32_avx512<const SCALE32: bool>(p: &Packed, u0: usize, vb: usize, res: &mut [[f32; VB]; TU]) {
         let mut acc = [_mm512_setzero_ps(); TU];
         let pairs = p.g2 / 2;
         for q in 0..p.groups {
@@ -274,6 +300,16 @@ mod simd {
                 }
             }
             let eyv = _mm512_loadu_si512(p.ey.as_ptr().add((vb * p.groups + q) * VB) as *const _);
+            if SCALE32 {
+                // 2^k as binary32 bits: (k + 127) << 23, k in [-126, 127].
+                let eys = _mm512_slli_epi32::<23>(eyv);
+                for t in 0..TU {
+                    let bias = (p.ex[(u0 + t) * p.groups + q] - p.off + 127) << 23;
+                    let scale = _mm512_castsi512_ps(_mm512_add_epi32(eys, _mm512_set1_epi32(bias)));
+                    acc[t] = _mm512_add_ps(acc[t], _mm512_mul_ps(_mm512_cvtepi32_ps(dot[t]), scale));
+                }
+                continue;
+            }
             for t in 0..TU {
                 let bias = p.ex[(u0 + t) * p.groups + q] - p.off + 1023;
                 let kv = _mm512_add_epi32(eyv, _mm512_set1_epi32(bias));
@@ -292,5 +328,52 @@ mod simd {
         for t in 0..TU {
             _mm512_storeu_ps(res[t].as_mut_ptr(), acc[t]);
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Packed operands with mantissas up to `mag` and exponents in `lo..=hi` (X) and
+    /// `lo2..=hi2` (Y), from a deterministic generator.
+    fn packed(rows: usize, cols: usize, groups: usize, mag: i32, ex: (i32, i32), ey: (i32, i32)) -> Packed {
+        let mut s = 0x2545_F491_4F6C_DD1Du64;
+        let mut next = move || {
+            s ^= s << 13;
+            s ^= s >> 7;
+            s ^= s << 17;
+            s
+        };
+        let vblocks = cols.div_ceil(VB);
+        let mut m = |n: usize| (0..n).map(|_| (next() % (2 * mag as u64 + 1)) as i32 - mag).collect::<Vec<_>>();
+        let xm = m(rows * groups * 16).into_iter().map(|v| v as i16).collect();
+        let ym = m(vblocks * groups * 16 * VB).into_iter().map(|v| v as i16).collect();
+        let span = |r: (i32, i32), v: i32| r.0 + v.rem_euclid(r.1 - r.0 + 1);
+        let (exr, eyr) = (ex, ey);
+        let mut ex: Vec<i32> = m(rows * groups).into_iter().map(|v| span(exr, v)).collect();
+        let mut ey: Vec<i32> = m(vblocks * groups * VB).into_iter().map(|v| span(eyr, v)).collect();
+        // Both ends of each range occur.
+        (ex[0], ey[0], ey[1]) = (exr.0, eyr.0, eyr.1);
+        ex[rows * groups - 1] = exr.1;
+        Packed { rows, cols, groups, g2: 16, vblocks, xm, ex, ym, ey, off: 6, small_products: 16 * mag * mag < 1 << 24 }
+    }
+
+    #[test]
+    fn binary32_scaling_equals_f64_scaling() {
+        let bits = |v: Vec<f32>| v.into_iter().map(f32::to_bits).collect::<Vec<_>>();
+        let mut seen = [false; 2];
+        // k = ex + ey - 6: inside [-126, 127] up to both ends, and past them (f64 route).
+        for (ex, ey) in [((-60, 60), (-60, 67)), ((-63, 0), (-57, 0)), ((0, 70), (0, 63)), ((-70, 5), (-70, 5))] {
+            for mag in [7, 255, 1023] {
+                for (rows, cols, groups) in [(8, 16, 3), (13, 40, 20), (4, 5, 1)] {
+                    let p = packed(rows, cols, groups, mag, ex, ey);
+                    seen[p.scale32() as usize] = true;
+                    let want = bits(p.run(AccumulatorKind::Fp32, KernelIsa::Portable));
+                    assert_eq!(bits(p.run(AccumulatorKind::Fp32, KernelIsa::Auto)), want, "{ex:?} {ey:?} {mag}");
+                }
+            }
+        }
+        assert_eq!(seen, [true, true]);
     }
 }
