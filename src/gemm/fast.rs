@@ -130,8 +130,16 @@ impl Packed {
     }
 
     pub(super) fn run(&self, acc: AccumulatorKind, isa: KernelIsa) -> Vec<f32> {
+        let mut out = Vec::new();
+        self.run_into(acc, isa, &mut out);
+        out
+    }
+
+    /// [`Self::run`] into `out` (resized; its old contents do not matter).
+    pub(super) fn run_into(&self, acc: AccumulatorKind, isa: KernelIsa, out: &mut Vec<f32>) {
         let scale32 = acc == AccumulatorKind::Fp32 && self.scale32();
-        let mut out = vec![0f32; self.rows * self.cols];
+        out.clear();
+        out.resize(self.rows * self.cols, 0.0);
         out.par_chunks_mut(ROWS_PER_TASK * self.cols).enumerate().for_each(|(task, tile)| {
             let u0 = task * ROWS_PER_TASK;
             let nrows = tile.len() / self.cols;
@@ -154,7 +162,6 @@ impl Packed {
                 }
             }
         });
-        out
     }
 
     #[inline]

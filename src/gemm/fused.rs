@@ -19,13 +19,51 @@ use crate::bfp::{
     Rounding,
 };
 
-/// Packed operand buffers kept between GEMMs (grown, never shrunk).
+/// Packed operand buffers kept between GEMMs (grown, never shrunk), and spare output-sized
+/// buffers handed back by the caller ([`GemmScratch::recycle`]) so that large outputs and
+/// temporaries reuse memory instead of mapping fresh pages.
 #[derive(Debug, Default)]
 pub struct GemmScratch {
     xm: Vec<i16>,
     ex: Vec<i32>,
     ym: Vec<i16>,
     ey: Vec<i32>,
+    spare: Vec<Vec<f32>>,
+}
+
+/// Spare buffers kept at most.
+const SPARES: usize = 4;
+
+impl GemmScratch {
+    /// `len` zeros, in the smallest spare buffer that holds them (else the largest, grown;
+    /// else a new one).
+    pub fn zeroed(&mut self, len: usize) -> Vec<f32> {
+        let mut v = self.take(len);
+        v.resize(len, 0.0);
+        v
+    }
+
+    /// An empty buffer, spare if any (the smallest that holds `len`, else the largest).
+    fn take(&mut self, len: usize) -> Vec<f32> {
+        let fits = (0..self.spare.len()).filter(|&i| self.spare[i].capacity() >= len);
+        let pick = fits.min_by_key(|&i| self.spare[i].capacity());
+        let pick = pick.or_else(|| (0..self.spare.len()).max_by_key(|&i| self.spare[i].capacity()));
+        let mut v = pick.map(|i| self.spare.swap_remove(i)).unwrap_or_default();
+        v.clear();
+        v
+    }
+
+    /// Keeps `buf` for reuse (the smallest spare is dropped when more than [`SPARES`]).
+    pub fn recycle(&mut self, buf: Vec<f32>) {
+        if buf.capacity() == 0 {
+            return;
+        }
+        self.spare.push(buf);
+        if self.spare.len() > SPARES {
+            let small = (0..self.spare.len()).min_by_key(|&i| self.spare[i].capacity());
+            small.map(|i| self.spare.swap_remove(i));
+        }
+    }
 }
 
 /// Groups a task converts, about.
@@ -179,7 +217,11 @@ pub(super) fn convert_packed(job: &Job, role: Role, m: &mut Vec<i16>, e: &mut Ve
             let blk = groups * g2 * VB;
             m.resize(vblocks * blk, 0);
             e.resize(vblocks * groups * VB, 0);
-            let per = (TASK_GROUPS / (groups * VB).max(1)).max(1);
+            let mut per = (TASK_GROUPS / (groups * VB).max(1)).max(1);
+            if simd {
+                // Whole rows of 16 blocks (1 KiB) per load sweep, still 16 tasks or more.
+                per = per.max(vblocks.div_ceil(16).min(16));
+            }
             m[..vblocks * blk]
                 .par_chunks_mut(per * blk)
                 .zip(e[..vblocks * groups * VB].par_chunks_mut(per * groups * VB))
@@ -236,7 +278,7 @@ fn from_f32(
     scratch: &mut GemmScratch,
     simd: bool,
 ) -> Result<Vec<f32>, GemmError> {
-    output_shape(spec.pass, (x.1, x.2), (y.1, y.2))?;
+    let (out_rows, out_cols) = output_shape(spec.pass, (x.1, x.2), (y.1, y.2))?;
     let (ax, ay) = spec.pass.group_axes();
     let make = |o: &OperandSpec| -> Result<ConvertSpec, BfpError> {
         let format = BfpFormat::new(spec.group, o.mantissa_bits, spec.exp_bits)?;
@@ -256,7 +298,8 @@ fn from_f32(
     }
     let jx = make_job(x, sx, ax, first_job, names.0)?;
     let jy = make_job(y, sy, ay, first_job + 1, names.1)?;
-    let GemmScratch { xm, ex, ym, ey } = scratch;
+    let mut out = scratch.take(out_rows * out_cols);
+    let GemmScratch { xm, ex, ym, ey, .. } = scratch;
     let (xlo, xhi) = convert_packed(&jx, Role::X, xm, ex, simd);
     let (ylo, yhi) = convert_packed(&jy, Role::Y, ym, ey, simd);
     let off = fx.mantissa_bits() as i32 - 1 + fy.mantissa_bits() as i32 - 1;
@@ -277,7 +320,7 @@ fn from_f32(
         off,
         small_products: bound < 1 << 24,
     };
-    let out = packed.run(spec.accumulator, super::KernelIsa::Auto);
+    packed.run_into(spec.accumulator, super::KernelIsa::Auto, &mut out);
     (*xm, *ex, *ym, *ey) = (packed.xm, packed.ex, packed.ym, packed.ey);
     Ok(out)
 }

@@ -49,11 +49,17 @@ impl ConvGeom {
 
 /// The im2col matrix `A[K, B]` of an image batch `x[batch, cin, h, w]`.
 pub fn im2col<T: Scalar>(x: &[T], g: &ConvGeom) -> Vec<T> {
+    let mut a = vec![T::zero(); g.k() * g.b()];
+    im2col_into(x, g, &mut a);
+    a
+}
+
+/// [`im2col`] into `a`, `K * B` zeros.
+fn im2col_into<T: Scalar>(x: &[T], g: &ConvGeom, a: &mut [T]) {
     let (oh, ow) = g.out_hw();
     let (h, w) = g.hw;
     let (kh, kw) = g.kernel;
     let b = g.b();
-    let mut a = vec![T::zero(); g.k() * b];
     a.par_chunks_mut(b.max(1)).enumerate().for_each(|(k, row)| {
         let (c, dy, dx) = (k / (kh * kw), (k / kw) % kh, k % kw);
         for n in 0..g.batch {
@@ -74,7 +80,6 @@ pub fn im2col<T: Scalar>(x: &[T], g: &ConvGeom) -> Vec<T> {
             }
         }
     });
-    a
 }
 
 /// Accumulates `dA[K, B]` back onto the image gradient `dx[batch, cin, h, w]` (the adjoint of
@@ -137,8 +142,7 @@ fn gemm_to_image<T: Scalar>(o: &[T], batch: usize, cout: usize, pixels: usize, b
     out
 }
 
-fn image_to_gemm<T: Scalar>(d: &[T], batch: usize, cout: usize, pixels: usize) -> Vec<T> {
-    let mut out = vec![T::zero(); batch * cout * pixels];
+fn image_to_gemm<T: Scalar>(d: &[T], batch: usize, cout: usize, pixels: usize, mut out: Vec<T>) -> Vec<T> {
     out.par_chunks_mut((batch * pixels).max(1)).enumerate().for_each(|(c, row)| {
         for n in 0..batch {
             row[n * pixels..][..pixels].copy_from_slice(&d[(n * cout + c) * pixels..][..pixels]);
@@ -172,11 +176,15 @@ pub fn conv2d_forward<T: Scalar, M: Matmul<T>>(
     bias: Option<&[T]>,
     g: &ConvGeom,
 ) -> Result<Vec<T>, M::Error> {
-    let a = im2col(x, g);
     let (k, b) = (g.k(), g.b());
+    let mut a = mm.zeroed(k * b);
+    im2col_into(x, g, &mut a);
     let o = mm.matmul(GemmSite { layer, pass: Pass::Forward }, w, (g.cout, k), &a, (k, b))?;
     let (oh, ow) = g.out_hw();
-    Ok(gemm_to_image(&o, g.batch, g.cout, oh * ow, bias))
+    let out = gemm_to_image(&o, g.batch, g.cout, oh * ow, bias);
+    mm.recycle(o);
+    mm.recycle(a);
+    Ok(out)
 }
 
 /// Backward of a conv2d: backward-data (when `need_dx`) then backward-weight, as the
@@ -194,15 +202,21 @@ pub fn conv2d_backward<T: Scalar, M: Matmul<T>>(
 ) -> Result<LayerGrads<T>, M::Error> {
     let (k, b) = (g.k(), g.b());
     let (oh, ow) = g.out_hw();
-    let d_o = image_to_gemm(dout, g.batch, g.cout, oh * ow);
+    let d_o = mm.zeroed(g.cout * b);
+    let d_o = image_to_gemm(dout, g.batch, g.cout, oh * ow, d_o);
     let dx = if need_dx {
         let da = mm.matmul(GemmSite { layer, pass: Pass::BackwardData }, w, (g.cout, k), &d_o, (g.cout, b))?;
-        Some(col2im(&da, g))
+        let dx = col2im(&da, g);
+        mm.recycle(da);
+        Some(dx)
     } else {
         None
     };
-    let a = im2col(x, g);
+    let mut a = mm.zeroed(k * b);
+    im2col_into(x, g, &mut a);
     let dw = mm.matmul(GemmSite { layer, pass: Pass::BackwardWeight }, &d_o, (g.cout, b), &a, (k, b))?;
+    mm.recycle(a);
+    mm.recycle(d_o);
     let db = has_bias.then(|| bias_grad_image(dout, g.batch, g.cout, oh * ow));
     Ok(LayerGrads { dx, dw, db })
 }
