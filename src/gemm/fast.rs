@@ -120,13 +120,46 @@ impl Packed {
     }
 
     /// Whether `fl32(P * 2^k)` may be computed as `fl32(P) * 2^k` in binary32 for every group
-    /// pair: `P` exact in binary32 and every `k = E_x + E_y - off` in `[-126, 127]`, so `2^k`
-    /// is a normal binary32 and the one multiplication rounds the exact product (the f64
-    /// route rounds the same exact value once).
-    fn scale32(&self) -> bool {
-        let range = |v: &[i32]| v.iter().fold((i32::MAX, i32::MIN), |(a, b), &e| (a.min(e), b.max(e)));
-        let ((xlo, xhi), (ylo, yhi)) = (range(&self.ex), range(&self.ey));
-        self.small_products && xlo + ylo - self.off >= -126 && xhi + yhi - self.off <= 127
+    /// pair: `P` exact in binary32 and, for every pair whose groups both hold a non-zero
+    /// mantissa, `k = E_x + E_y - off` in `[-126, 127]`, so `2^k` is a normal binary32 and the
+    /// one multiplication rounds the exact product (the f64 route rounds the same exact value
+    /// once). Returns the exponent ranges `[x_lo, x_hi, y_lo, y_hi]` of those groups: clamping
+    /// `E_x`, `E_y` into them keeps every such `k` and gives the other pairs (`P = 0`, so
+    /// `+0` either way) a finite scale.
+    fn scale32(&self) -> Option<[i32; 4]> {
+        if !self.small_products {
+            return None;
+        }
+        let merge = |a: (i32, i32), b: (i32, i32)| (a.0.min(b.0), a.1.max(b.1));
+        let none = || (i32::MAX, i32::MIN);
+        let g2 = self.g2;
+        let (xlo, xhi) = self
+            .xm
+            .par_chunks(g2 * 1024)
+            .zip(self.ex.par_chunks(1024))
+            .map(|(m, e)| {
+                let live = m.chunks_exact(g2).zip(e).filter(|(m, _)| m.iter().fold(0, |a, &v| a | v) != 0);
+                live.fold(none(), |r, (_, &e)| merge(r, (e, e)))
+            })
+            .reduce(none, merge);
+        let (ylo, yhi) = self
+            .ym
+            .par_chunks(g2 * VB)
+            .zip(self.ey.par_chunks(VB))
+            .map(|(m, e)| {
+                // [pair][lane][2]: lane l is live when any of its pairs is non-zero.
+                let mut any = [0i16; 2 * VB];
+                for p in m.chunks_exact(2 * VB) {
+                    any.iter_mut().zip(p).for_each(|(a, &v)| *a |= v);
+                }
+                let live = (0..VB).filter(|&l| any[2 * l] | any[2 * l + 1] != 0);
+                live.fold(none(), |r, l| merge(r, (e[l], e[l])))
+            })
+            .reduce(none, merge);
+        if xlo > xhi || ylo > yhi {
+            return Some([0; 4]); // every product is zero
+        }
+        (xlo + ylo - self.off >= -126 && xhi + yhi - self.off <= 127).then_some([xlo, xhi, ylo, yhi])
     }
 
     pub(super) fn run(&self, acc: AccumulatorKind, isa: KernelIsa) -> Vec<f32> {
@@ -137,7 +170,7 @@ impl Packed {
 
     /// [`Self::run`] into `out` (resized; its old contents do not matter).
     pub(super) fn run_into(&self, acc: AccumulatorKind, isa: KernelIsa, out: &mut Vec<f32>) {
-        let scale32 = acc == AccumulatorKind::Fp32 && self.scale32();
+        let scale32 = if acc == AccumulatorKind::Fp32 { self.scale32() } else { None };
         out.clear();
         out.resize(self.rows * self.cols, 0.0);
         out.par_chunks_mut(ROWS_PER_TASK * self.cols).enumerate().for_each(|(task, tile)| {
@@ -190,7 +223,15 @@ impl Packed {
         d
     }
 
-    fn tile_fp32(&self, u0: usize, nu: usize, vb: usize, isa: KernelIsa, scale32: bool, res: &mut [[f32; VB]; TU]) {
+    fn tile_fp32(
+        &self,
+        u0: usize,
+        nu: usize,
+        vb: usize,
+        isa: KernelIsa,
+        scale32: Option<[i32; 4]>,
+        res: &mut [[f32; VB]; TU],
+    ) {
         #[cfg(target_arch = "x86_64")]
         {
             if nu == TU && isa == KernelIsa::Auto && simd::available() {
@@ -198,10 +239,9 @@ impl Packed {
                 // index they read is inside the packed buffers (same bounds as below);
                 // `scale32` was checked by `Self::scale32`.
                 unsafe {
-                    if scale32 {
-                        simd::tile_fp32_avx512::<true>(self, u0, vb, res)
-                    } else {
-                        simd::tile_fp32_avx512::<false>(self, u0, vb, res)
+                    match scale32 {
+                        Some(clamp) => simd::tile_fp32_avx512::<true>(self, u0, vb, clamp, res),
+                        None => simd::tile_fp32_avx512::<false>(self, u0, vb, [0; 4], res),
                     }
                 };
                 return;
@@ -290,9 +330,15 @@ mod simd {
     ///
     /// # Safety
     /// The CPU must support avx512f/bw/dq/vnni; `u0 + TU <= rows`, `vb < vblocks`; with
-    /// `SCALE32`, [`Packed::scale32`] must hold.
+    /// `SCALE32`, `clamp` must be what [`Packed::scale32`] returned.
     #[target_feature(enable = "avx512f,avx512bw,avx512dq,avx512vnni")]
-    pub unsafe fn tile_fp32_avx512<const SCALE32: bool>(p: &Packed, u0: usize, vb: usize, res: &mut [[f32; VB]; TU]) {
+    pub unsafe fn tile_fp32_avx512<const SCALE32: bool>(
+        p: &Packed,
+        u0: usize,
+        vb: usize,
+        clamp: [i32; 4],
+        res: &mut [[f32; VB]; TU],
+    ) {
         let mut acc = [_mm512_setzero_ps(); TU];
         let pairs = p.g2 / 2;
         for q in 0..p.groups {
@@ -308,10 +354,12 @@ mod simd {
             }
             let eyv = _mm512_loadu_si512(p.ey.as_ptr().add((vb * p.groups + q) * VB) as *const _);
             if SCALE32 {
-                // 2^k as binary32 bits: (k + 127) << 23, k in [-126, 127].
-                let eys = _mm512_slli_epi32::<23>(eyv);
+                // 2^k as binary32 bits: (k + 127) << 23, k in [-126, 127] after clamping.
+                let eyc =
+                    _mm512_min_epi32(_mm512_max_epi32(eyv, _mm512_set1_epi32(clamp[2])), _mm512_set1_epi32(clamp[3]));
+                let eys = _mm512_slli_epi32::<23>(eyc);
                 for t in 0..TU {
-                    let bias = (p.ex[(u0 + t) * p.groups + q] - p.off + 127) << 23;
+                    let bias = (p.ex[(u0 + t) * p.groups + q].clamp(clamp[0], clamp[1]) - p.off + 127) << 23;
                     let scale = _mm512_castsi512_ps(_mm512_add_epi32(eys, _mm512_set1_epi32(bias)));
                     acc[t] = _mm512_add_ps(acc[t], _mm512_mul_ps(_mm512_cvtepi32_ps(dot[t]), scale));
                 }
@@ -354,8 +402,8 @@ mod tests {
         };
         let vblocks = cols.div_ceil(VB);
         let mut m = |n: usize| (0..n).map(|_| (next() % (2 * mag as u64 + 1)) as i32 - mag).collect::<Vec<_>>();
-        let xm = m(rows * groups * 16).into_iter().map(|v| v as i16).collect();
-        let ym = m(vblocks * groups * 16 * VB).into_iter().map(|v| v as i16).collect();
+        let mut xm: Vec<i16> = m(rows * groups * 16).into_iter().map(|v| v as i16).collect();
+        let mut ym: Vec<i16> = m(vblocks * groups * 16 * VB).into_iter().map(|v| v as i16).collect();
         let span = |r: (i32, i32), v: i32| r.0 + v.rem_euclid(r.1 - r.0 + 1);
         let (exr, eyr) = (ex, ey);
         let mut ex: Vec<i32> = m(rows * groups).into_iter().map(|v| span(exr, v)).collect();
@@ -363,6 +411,22 @@ mod tests {
         // Both ends of each range occur.
         (ex[0], ey[0], ey[1]) = (exr.0, eyr.0, eyr.1);
         ex[rows * groups - 1] = exr.1;
+        // Zero groups (as the converter makes for all-zero and underflowing groups) with
+        // exponents far outside binary32's range, some whose unclamped scale bits would be an
+        // infinity or NaN with E = 0 on the other side: their products are +0 whatever `k`.
+        let dead = [-300, 250, -122, 134, 133];
+        for (i, g) in (2..rows * groups - 1).step_by(5).enumerate() {
+            xm[g * 16..][..16].iter_mut().for_each(|m| *m = 0);
+            ex[g] = dead[i % dead.len()];
+        }
+        for (i, b) in (2..vblocks * groups).step_by(3).enumerate() {
+            let l = b % VB;
+            (0..8).for_each(|p| ym[b * 16 * VB + p * 2 * VB + 2 * l..][..2].iter_mut().for_each(|m| *m = 0));
+            ey[b * VB + l] = dead[(i + 2) % dead.len()];
+        }
+        if rows * groups > 8 {
+            ey[3] = 0; // meets X's dead groups
+        }
         Packed { rows, cols, groups, g2: 16, vblocks, xm, ex, ym, ey, off: 6, small_products: 16 * mag * mag < 1 << 24 }
     }
 
@@ -375,7 +439,7 @@ mod tests {
             for mag in [7, 255, 1023] {
                 for (rows, cols, groups) in [(8, 16, 3), (13, 40, 20), (4, 5, 1)] {
                     let p = packed(rows, cols, groups, mag, ex, ey);
-                    seen[p.scale32() as usize] = true;
+                    seen[p.scale32().is_some() as usize] = true;
                     let want = bits(p.run(AccumulatorKind::Fp32, KernelIsa::Portable));
                     assert_eq!(bits(p.run(AccumulatorKind::Fp32, KernelIsa::Auto)), want, "{ex:?} {ey:?} {mag}");
                 }
