@@ -441,3 +441,53 @@ fn bad_data_is_one_line_naming_the_file_and_leaves_nothing() {
     let o = run(d, &["train", "--compare", "fast,fast"]);
     assert!(String::from_utf8_lossy(&o.stderr).contains("twice"));
 }
+
+#[test]
+fn reused_buffers_give_the_bits_of_fresh_buffers() {
+    // The small ResNet (convs with padding and strides, residual adds, linear), three
+    // iterations with SGD steps: every loss, gradient and weight bit equal with the engine
+    // recycling im2col matrices and GEMM outputs and with fresh allocations.
+    let wl = workload("resnet-digits.ron");
+    let data = digits();
+    let net = Network::new(&wl).unwrap();
+    let cfg = wl.training.clone().unwrap();
+    let names: Vec<String> = net.gemm_layers.iter().map(|&i| net.layers()[i].name.clone()).collect();
+    let batch = 8;
+    let run = |policy: TrainPolicy, reuse: bool| {
+        let arch = policy_arch(policy, &default_arch()).unwrap();
+        let plan =
+            PrecisionPlan::new(policy, cfg.fast.clone(), arch.precision, wl.precision.clone(), names.clone(), 100);
+        let mut engine = Engine::new(arch, &wl, batch, plan);
+        engine.set_buffer_reuse(reuse);
+        let mut params = net.init::<f32>(cfg.init, 5);
+        let mut sgd = fastbfp::train::optim::SgdState::default();
+        let mut bits = Vec::new();
+        let len = data.sample_len();
+        for it in 0..3 {
+            let xb = &data.train.x[it * batch * len..(it + 1) * batch * len];
+            let yb = &data.train.y[it * batch..(it + 1) * batch];
+            engine.begin_iteration(it);
+            let tr = net.forward(&mut params, xb, batch, true, &mut engine).unwrap();
+            let out = softmax_cross_entropy(tr.outputs.last().unwrap(), yb, net.classes);
+            bits.push(out.loss.to_bits());
+            let grads = net.backward(&params, &tr, xb, out.grad, &mut engine).unwrap();
+            for g in grads.iter().flatten() {
+                if let LayerGrad::Gemm { dw, .. } = g {
+                    bits.extend(dw.iter().map(|v| v.to_bits()));
+                }
+            }
+            sgd.step(&mut params, &grads, &cfg.optimizer, 0.05);
+        }
+        for p in params.iter().flatten() {
+            if let LayerParams::Gemm { w, .. } = p {
+                bits.extend(w.iter().map(|v| v.to_bits()));
+            }
+        }
+        bits
+    };
+    for policy in [TrainPolicy::Fixed, TrainPolicy::Fast, TrainPolicy::Fp32] {
+        let fresh = run(policy, false);
+        assert!(fresh.len() > 1000);
+        assert!(run(policy, true) == fresh, "{policy}");
+    }
+}

@@ -227,13 +227,11 @@ fn scan(data: &[f32]) -> (Option<(usize, f32)>, Option<i32>) {
     data.par_chunks(CHUNK)
         .enumerate()
         .map(|(ci, chunk)| {
-            let mut max_field = 0u32;
-            for (i, &x) in chunk.iter().enumerate() {
-                let field = (x.to_bits() >> 23) & 0xFF;
-                if field == 0xFF {
-                    return (Some((ci * CHUNK + i, x)), None);
-                }
-                max_field = max_field.max(field);
+            // A branch-free maximum (vectorised); only a chunk holding 0xFF looks for where.
+            let max_field = chunk.iter().fold(0u32, |m, x| m.max((x.to_bits() >> 23) & 0xFF));
+            if max_field == 0xFF {
+                let i = chunk.iter().position(|x| (x.to_bits() >> 23) & 0xFF == 0xFF).unwrap_or(0);
+                return (Some((ci * CHUNK + i, chunk[i])), None);
             }
             (None, (max_field != 0).then(|| max_field as i32 - 127))
         })

@@ -24,7 +24,7 @@ pub(crate) fn available() -> bool {
 }
 
 #[cfg(target_arch = "x86_64")]
-pub(crate) use x86::convert16;
+pub(crate) use x86::{convert16, mantissas16};
 
 #[cfg(target_arch = "x86_64")]
 mod x86 {
@@ -94,9 +94,39 @@ mod x86 {
             return ctx.e_base;
         }
         let e = group_e.min(ctx.e_top);
+        let nz = match ctx.rounding {
+            Rounding::Stochastic => _mm512_loadu_si512(noise.as_ptr() as *const _),
+            _ => zero,
+        };
+        let (signed, over) = mantissas16(ctx, x, field, _mm512_set1_epi32(e), normal, nz);
+        flags.saturated += over.count_ones() as u64;
+        _mm512_storeu_si512(out.as_mut_ptr() as *mut _, signed);
+        e
+    }
+
+    /// Steps 4-6 of DESIGN §2.1 for 16 elements, one per lane: `x` their binary32 bits,
+    /// `field` their biased exponent fields, `e` each lane's group exponent `E` (already
+    /// clamped to `e_top`), `live` the lanes converted (normal elements of groups that are
+    /// neither all zero nor below `E_base`; the others give 0), `noise` each lane's noise
+    /// (stochastic rounding only). Returns the signed mantissas and the saturated lanes.
+    ///
+    /// # Safety
+    /// The CPU must support avx512f and avx512bw.
+    #[inline]
+    #[target_feature(enable = "avx512f,avx512bw")]
+    pub(crate) unsafe fn mantissas16(
+        ctx: &GroupCtx,
+        x: __m512i,
+        field: __m512i,
+        e: __m512i,
+        live: __mmask16,
+        noise: __m512i,
+    ) -> (__m512i, __mmask16) {
+        let zero = _mm512_setzero_si512();
         let sig = _mm512_or_si512(_mm512_and_si512(x, _mm512_set1_epi32(0x7F_FFFF)), _mm512_set1_epi32(0x80_0000));
         // r = 24 - m + e - (field - 127); |r| stays far inside i32.
-        let r = _mm512_sub_epi32(_mm512_set1_epi32(24 - ctx.mantissa_bits as i32 + e + 127), field);
+        let base = _mm512_add_epi32(_mm512_set1_epi32(24 - ctx.mantissa_bits as i32 + 127), e);
+        let r = _mm512_sub_epi32(base, field);
         let low = _mm512_cmple_epi32_mask(r, zero);
         let rc = _mm512_min_epi32(r, _mm512_set1_epi32(32));
         let one = _mm512_set1_epi32(1);
@@ -113,20 +143,16 @@ mod x86 {
                 _mm512_mask_add_epi32(q, up, q, one)
             }
             Rounding::Stochastic => {
-                let nz = _mm512_loadu_si512(noise.as_ptr() as *const _);
                 // 64-bit lanes take the unclamped r (>= 40 handled there); r <= 0 is masked.
                 let r64 = _mm512_max_epi32(_mm512_min_epi32(r, _mm512_set1_epi32(63)), one);
-                stochastic(sig, r64, nz, ctx.noise_bits as i32)
+                stochastic(sig, r64, noise, ctx.noise_bits as i32)
             }
         };
         let maxv = _mm512_set1_epi32(ctx.max_mag as i32);
-        let over = (_mm512_cmpgt_epu32_mask(mag, maxv) | low) & normal;
-        flags.saturated += over.count_ones() as u64;
-        let mag = _mm512_maskz_mov_epi32(normal, _mm512_mask_mov_epi32(mag, over, maxv));
+        let over = (_mm512_cmpgt_epu32_mask(mag, maxv) | low) & live;
+        let mag = _mm512_maskz_mov_epi32(live, _mm512_mask_mov_epi32(mag, over, maxv));
         let neg = _mm512_cmplt_epi32_mask(x, zero);
-        let signed = _mm512_mask_sub_epi32(mag, neg, zero, mag);
-        _mm512_storeu_si512(out.as_mut_ptr() as *mut _, signed);
-        e
+        (_mm512_mask_sub_epi32(mag, neg, zero, mag), over)
     }
 }
 

@@ -61,6 +61,8 @@ pub(super) struct Packed {
     pub(super) ey: Vec<i32>,
     /// `(m'_x - 1) + (m'_y - 1)`.
     pub(super) off: i32,
+    /// `g * max|M_x| * max|M_y| < 2^24`: every group product is exact in binary32.
+    pub(super) small_products: bool,
 }
 
 impl Packed {
@@ -113,11 +115,64 @@ impl Packed {
                 }
             },
         );
-        Some(Self { rows, cols, groups, g2, vblocks, xm, ex, ym, ey, off: off_plain })
+        let small_products = bound < 1 << 24;
+        Some(Self { rows, cols, groups, g2, vblocks, xm, ex, ym, ey, off: off_plain, small_products })
+    }
+
+    /// Whether `fl32(P * 2^k)` may be computed as `fl32(P) * 2^k` in binary32 for every group
+    /// pair: `P` exact in binary32 and, for every pair whose groups both hold a non-zero
+    /// mantissa, `k = E_x + E_y - off` in `[-126, 127]`, so `2^k` is a normal binary32 and the
+    /// one multiplication rounds the exact product (the f64 route rounds the same exact value
+    /// once). Returns the exponent ranges `[x_lo, x_hi, y_lo, y_hi]` of those groups: clamping
+    /// `E_x`, `E_y` into them keeps every such `k` and gives the other pairs (`P = 0`, so
+    /// `+0` either way) a finite scale.
+    fn scale32(&self) -> Option<[i32; 4]> {
+        if !self.small_products {
+            return None;
+        }
+        let merge = |a: (i32, i32), b: (i32, i32)| (a.0.min(b.0), a.1.max(b.1));
+        let none = || (i32::MAX, i32::MIN);
+        let g2 = self.g2;
+        let (xlo, xhi) = self
+            .xm
+            .par_chunks(g2 * 1024)
+            .zip(self.ex.par_chunks(1024))
+            .map(|(m, e)| {
+                let live = m.chunks_exact(g2).zip(e).filter(|(m, _)| m.iter().fold(0, |a, &v| a | v) != 0);
+                live.fold(none(), |r, (_, &e)| merge(r, (e, e)))
+            })
+            .reduce(none, merge);
+        let (ylo, yhi) = self
+            .ym
+            .par_chunks(g2 * VB)
+            .zip(self.ey.par_chunks(VB))
+            .map(|(m, e)| {
+                // [pair][lane][2]: lane l is live when any of its pairs is non-zero.
+                let mut any = [0i16; 2 * VB];
+                for p in m.chunks_exact(2 * VB) {
+                    any.iter_mut().zip(p).for_each(|(a, &v)| *a |= v);
+                }
+                let live = (0..VB).filter(|&l| any[2 * l] | any[2 * l + 1] != 0);
+                live.fold(none(), |r, l| merge(r, (e[l], e[l])))
+            })
+            .reduce(none, merge);
+        if xlo > xhi || ylo > yhi {
+            return Some([0; 4]); // every product is zero
+        }
+        (xlo + ylo - self.off >= -126 && xhi + yhi - self.off <= 127).then_some([xlo, xhi, ylo, yhi])
     }
 
     pub(super) fn run(&self, acc: AccumulatorKind, isa: KernelIsa) -> Vec<f32> {
-        let mut out = vec![0f32; self.rows * self.cols];
+        let mut out = Vec::new();
+        self.run_into(acc, isa, &mut out);
+        out
+    }
+
+    /// [`Self::run`] into `out` (resized; its old contents do not matter).
+    pub(super) fn run_into(&self, acc: AccumulatorKind, isa: KernelIsa, out: &mut Vec<f32>) {
+        let scale32 = if acc == AccumulatorKind::Fp32 { self.scale32() } else { None };
+        out.clear();
+        out.resize(self.rows * self.cols, 0.0);
         out.par_chunks_mut(ROWS_PER_TASK * self.cols).enumerate().for_each(|(task, tile)| {
             let u0 = task * ROWS_PER_TASK;
             let nrows = tile.len() / self.cols;
@@ -129,7 +184,7 @@ impl Packed {
                     let nu = TU.min(nrows - u);
                     let mut res = [[0f32; VB]; TU];
                     match acc {
-                        AccumulatorKind::Fp32 => self.tile_fp32(u0 + u, nu, vb, isa, &mut res),
+                        AccumulatorKind::Fp32 => self.tile_fp32(u0 + u, nu, vb, isa, scale32, &mut res),
                         AccumulatorKind::Exact => self.tile_exact(u0 + u, nu, vb, &mut res),
                     }
                     for (t, r) in res.iter().enumerate().take(nu) {
@@ -140,7 +195,6 @@ impl Packed {
                 }
             }
         });
-        out
     }
 
     #[inline]
@@ -169,16 +223,32 @@ impl Packed {
         d
     }
 
-    fn tile_fp32(&self, u0: usize, nu: usize, vb: usize, isa: KernelIsa, res: &mut [[f32; VB]; TU]) {
+    fn tile_fp32(
+        &self,
+        u0: usize,
+        nu: usize,
+        vb: usize,
+        isa: KernelIsa,
+        scale32: Option<[i32; 4]>,
+        res: &mut [[f32; VB]; TU],
+    ) {
         #[cfg(target_arch = "x86_64")]
         {
             if nu == TU && isa == KernelIsa::Auto && simd::available() {
-                // SAFETY: the CPU supports the features `tile_fp32_avx512` is compiled for, and
-                // every index it reads is inside the packed buffers (same bounds as below).
-                unsafe { simd::tile_fp32_avx512(self, u0, vb, res) };
+                // SAFETY: the CPU supports the features the tiles are compiled for, and every
+                // index they read is inside the packed buffers (same bounds as below);
+                // `scale32` was checked by `Self::scale32`.
+                unsafe {
+                    match scale32 {
+                        Some(clamp) => simd::tile_fp32_avx512::<true>(self, u0, vb, clamp, res),
+                        None => simd::tile_fp32_avx512::<false>(self, u0, vb, [0; 4], res),
+                    }
+                };
                 return;
             }
         }
+        #[cfg(not(target_arch = "x86_64"))]
+        let _ = scale32;
         for (t, r) in res.iter_mut().enumerate().take(nu) {
             let u = u0 + t;
             for q in 0..self.groups {
@@ -254,12 +324,21 @@ mod simd {
     }
 
     /// `TU` rows x 16 columns: `vpdpwssd` for the group products, then per group
-    /// `fl32(P * 2^k)` via exact f64 and a binary32 add, in group order.
+    /// `fl32(P * 2^k)` and a binary32 add, in group order. `fl32(P * 2^k)` is computed via
+    /// exact f64, or with `SCALE32` as `fl32(P) * 2^k` in binary32 (the same bits when `P` is
+    /// exact in binary32 and `2^k` normal: one rounding of the same exact product).
     ///
     /// # Safety
-    /// The CPU must support avx512f/bw/dq/vnni; `u0 + TU <= rows`, `vb < vblocks`.
+    /// The CPU must support avx512f/bw/dq/vnni; `u0 + TU <= rows`, `vb < vblocks`; with
+    /// `SCALE32`, `clamp` must be what [`Packed::scale32`] returned.
     #[target_feature(enable = "avx512f,avx512bw,avx512dq,avx512vnni")]
-    pub unsafe fn tile_fp32_avx512(p: &Packed, u0: usize, vb: usize, res: &mut [[f32; VB]; TU]) {
+    pub unsafe fn tile_fp32_avx512<const SCALE32: bool>(
+        p: &Packed,
+        u0: usize,
+        vb: usize,
+        clamp: [i32; 4],
+        res: &mut [[f32; VB]; TU],
+    ) {
         let mut acc = [_mm512_setzero_ps(); TU];
         let pairs = p.g2 / 2;
         for q in 0..p.groups {
@@ -274,6 +353,18 @@ mod simd {
                 }
             }
             let eyv = _mm512_loadu_si512(p.ey.as_ptr().add((vb * p.groups + q) * VB) as *const _);
+            if SCALE32 {
+                // 2^k as binary32 bits: (k + 127) << 23, k in [-126, 127] after clamping.
+                let eyc =
+                    _mm512_min_epi32(_mm512_max_epi32(eyv, _mm512_set1_epi32(clamp[2])), _mm512_set1_epi32(clamp[3]));
+                let eys = _mm512_slli_epi32::<23>(eyc);
+                for t in 0..TU {
+                    let bias = (p.ex[(u0 + t) * p.groups + q].clamp(clamp[0], clamp[1]) - p.off + 127) << 23;
+                    let scale = _mm512_castsi512_ps(_mm512_add_epi32(eys, _mm512_set1_epi32(bias)));
+                    acc[t] = _mm512_add_ps(acc[t], _mm512_mul_ps(_mm512_cvtepi32_ps(dot[t]), scale));
+                }
+                continue;
+            }
             for t in 0..TU {
                 let bias = p.ex[(u0 + t) * p.groups + q] - p.off + 1023;
                 let kv = _mm512_add_epi32(eyv, _mm512_set1_epi32(bias));
@@ -292,5 +383,68 @@ mod simd {
         for t in 0..TU {
             _mm512_storeu_ps(res[t].as_mut_ptr(), acc[t]);
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Packed operands with mantissas up to `mag` and exponents in `lo..=hi` (X) and
+    /// `lo2..=hi2` (Y), from a deterministic generator.
+    fn packed(rows: usize, cols: usize, groups: usize, mag: i32, ex: (i32, i32), ey: (i32, i32)) -> Packed {
+        let mut s = 0x2545_F491_4F6C_DD1Du64;
+        let mut next = move || {
+            s ^= s << 13;
+            s ^= s >> 7;
+            s ^= s << 17;
+            s
+        };
+        let vblocks = cols.div_ceil(VB);
+        let mut m = |n: usize| (0..n).map(|_| (next() % (2 * mag as u64 + 1)) as i32 - mag).collect::<Vec<_>>();
+        let mut xm: Vec<i16> = m(rows * groups * 16).into_iter().map(|v| v as i16).collect();
+        let mut ym: Vec<i16> = m(vblocks * groups * 16 * VB).into_iter().map(|v| v as i16).collect();
+        let span = |r: (i32, i32), v: i32| r.0 + v.rem_euclid(r.1 - r.0 + 1);
+        let (exr, eyr) = (ex, ey);
+        let mut ex: Vec<i32> = m(rows * groups).into_iter().map(|v| span(exr, v)).collect();
+        let mut ey: Vec<i32> = m(vblocks * groups * VB).into_iter().map(|v| span(eyr, v)).collect();
+        // Both ends of each range occur.
+        (ex[0], ey[0], ey[1]) = (exr.0, eyr.0, eyr.1);
+        ex[rows * groups - 1] = exr.1;
+        // Zero groups (as the converter makes for all-zero and underflowing groups) with
+        // exponents far outside binary32's range, some whose unclamped scale bits would be an
+        // infinity or NaN with E = 0 on the other side: their products are +0 whatever `k`.
+        let dead = [-300, 250, -122, 134, 133];
+        for (i, g) in (2..rows * groups - 1).step_by(5).enumerate() {
+            xm[g * 16..][..16].iter_mut().for_each(|m| *m = 0);
+            ex[g] = dead[i % dead.len()];
+        }
+        for (i, b) in (2..vblocks * groups).step_by(3).enumerate() {
+            let l = b % VB;
+            (0..8).for_each(|p| ym[b * 16 * VB + p * 2 * VB + 2 * l..][..2].iter_mut().for_each(|m| *m = 0));
+            ey[b * VB + l] = dead[(i + 2) % dead.len()];
+        }
+        if rows * groups > 8 {
+            ey[3] = 0; // meets X's dead groups
+        }
+        Packed { rows, cols, groups, g2: 16, vblocks, xm, ex, ym, ey, off: 6, small_products: 16 * mag * mag < 1 << 24 }
+    }
+
+    #[test]
+    fn binary32_scaling_equals_f64_scaling() {
+        let bits = |v: Vec<f32>| v.into_iter().map(f32::to_bits).collect::<Vec<_>>();
+        let mut seen = [false; 2];
+        // k = ex + ey - 6: inside [-126, 127] up to both ends, and past them (f64 route).
+        for (ex, ey) in [((-60, 60), (-60, 67)), ((-63, 0), (-57, 0)), ((0, 70), (0, 63)), ((-70, 5), (-70, 5))] {
+            for mag in [7, 255, 1023] {
+                for (rows, cols, groups) in [(8, 16, 3), (13, 40, 20), (4, 5, 1)] {
+                    let p = packed(rows, cols, groups, mag, ex, ey);
+                    seen[p.scale32().is_some() as usize] = true;
+                    let want = bits(p.run(AccumulatorKind::Fp32, KernelIsa::Portable));
+                    assert_eq!(bits(p.run(AccumulatorKind::Fp32, KernelIsa::Auto)), want, "{ex:?} {ey:?} {mag}");
+                }
+            }
+        }
+        assert_eq!(seen, [true, true]);
     }
 }

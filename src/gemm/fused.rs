@@ -19,39 +19,77 @@ use crate::bfp::{
     Rounding,
 };
 
-/// Packed operand buffers kept between GEMMs (grown, never shrunk).
+/// Packed operand buffers kept between GEMMs (grown, never shrunk), and spare output-sized
+/// buffers handed back by the caller ([`GemmScratch::recycle`]) so that large outputs and
+/// temporaries reuse memory instead of mapping fresh pages.
 #[derive(Debug, Default)]
 pub struct GemmScratch {
     xm: Vec<i16>,
     ex: Vec<i32>,
     ym: Vec<i16>,
     ey: Vec<i32>,
+    spare: Vec<Vec<f32>>,
+}
+
+/// Spare buffers kept at most.
+const SPARES: usize = 4;
+
+impl GemmScratch {
+    /// `len` zeros, in the smallest spare buffer that holds them (else the largest, grown;
+    /// else a new one).
+    pub fn zeroed(&mut self, len: usize) -> Vec<f32> {
+        let mut v = self.take(len);
+        v.resize(len, 0.0);
+        v
+    }
+
+    /// An empty buffer, spare if any (the smallest that holds `len`, else the largest).
+    fn take(&mut self, len: usize) -> Vec<f32> {
+        let fits = (0..self.spare.len()).filter(|&i| self.spare[i].capacity() >= len);
+        let pick = fits.min_by_key(|&i| self.spare[i].capacity());
+        let pick = pick.or_else(|| (0..self.spare.len()).max_by_key(|&i| self.spare[i].capacity()));
+        let mut v = pick.map(|i| self.spare.swap_remove(i)).unwrap_or_default();
+        v.clear();
+        v
+    }
+
+    /// Keeps `buf` for reuse (the smallest spare is dropped when more than [`SPARES`]).
+    pub fn recycle(&mut self, buf: Vec<f32>) {
+        if buf.capacity() == 0 {
+            return;
+        }
+        self.spare.push(buf);
+        if self.spare.len() > SPARES {
+            let small = (0..self.spare.len()).min_by_key(|&i| self.spare[i].capacity());
+            small.map(|i| self.spare.swap_remove(i));
+        }
+    }
 }
 
 /// Groups a task converts, about.
 const TASK_GROUPS: usize = 2048;
 
 /// One operand being converted: where its groups go.
-#[derive(Clone, Copy)]
-enum Role {
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+pub(super) enum Role {
     /// `xm[u][q][g2]`, `ex[u][q]`.
     X,
     /// `ym[vb][q][g2/2][VB][2]`, `ey[vb][q][VB]`.
     Y,
 }
 
-struct Job<'a> {
-    data: &'a [f32],
-    rows: usize,
-    cols: usize,
-    axis: GroupAxis,
-    ctx: GroupCtx,
-    lanes: usize,
-    groups: usize,
-    g: usize,
+pub(super) struct Job<'a> {
+    pub(super) data: &'a [f32],
+    pub(super) rows: usize,
+    pub(super) cols: usize,
+    pub(super) axis: GroupAxis,
+    pub(super) ctx: GroupCtx,
+    pub(super) lanes: usize,
+    pub(super) groups: usize,
+    pub(super) g: usize,
     g2: usize,
-    spec: ConvertSpec,
-    job: u64,
+    pub(super) spec: ConvertSpec,
+    pub(super) job: u64,
 }
 
 impl Job<'_> {
@@ -125,7 +163,7 @@ impl Job<'_> {
 }
 
 /// The checks and exponent base of one conversion job ([`prepare`]).
-fn make_job<'a>(
+pub(super) fn make_job<'a>(
     d: (&'a [f32], usize, usize),
     spec: ConvertSpec,
     axis: GroupAxis,
@@ -143,8 +181,9 @@ fn merge(a: (i32, i32), b: (i32, i32)) -> (i32, i32) {
 }
 
 /// Converts `job` into `m`/`e` in `role`'s layout; returns the exponent range.
-fn convert_packed(job: &Job, role: Role, m: &mut Vec<i16>, e: &mut Vec<i32>) -> (i32, i32) {
+pub(super) fn convert_packed(job: &Job, role: Role, m: &mut Vec<i16>, e: &mut Vec<i32>, simd: bool) -> (i32, i32) {
     let (g, g2, groups) = (job.g, job.g2, job.groups);
+    let simd = simd && super::pack16::usable(job, role);
     match role {
         Role::X => {
             let rows = job.lanes;
@@ -157,6 +196,9 @@ fn convert_packed(job: &Job, role: Role, m: &mut Vec<i16>, e: &mut Vec<i32>) -> 
                 .enumerate()
                 .map(|(t, (mc, ec))| {
                     let l0 = t * per;
+                    if simd {
+                        return super::pack16::x_task(job, l0, l0 + ec.len() / groups, mc, ec);
+                    }
                     job.run(l0, l0 + ec.len() / groups, |lane, q, ev, ms| {
                         let at = (lane - l0) * groups + q;
                         ec[at] = ev;
@@ -175,7 +217,11 @@ fn convert_packed(job: &Job, role: Role, m: &mut Vec<i16>, e: &mut Vec<i32>) -> 
             let blk = groups * g2 * VB;
             m.resize(vblocks * blk, 0);
             e.resize(vblocks * groups * VB, 0);
-            let per = (TASK_GROUPS / (groups * VB).max(1)).max(1);
+            let mut per = (TASK_GROUPS / (groups * VB).max(1)).max(1);
+            if simd {
+                // Whole rows of 16 blocks (1 KiB) per load sweep, still 16 tasks or more.
+                per = per.max(vblocks.div_ceil(16).min(16));
+            }
             m[..vblocks * blk]
                 .par_chunks_mut(per * blk)
                 .zip(e[..vblocks * groups * VB].par_chunks_mut(per * groups * VB))
@@ -187,6 +233,9 @@ fn convert_packed(job: &Job, role: Role, m: &mut Vec<i16>, e: &mut Vec<i32>) -> 
                         // The last block's columns beyond `cols` hold zeros.
                         mc.iter_mut().for_each(|d| *d = 0);
                         ec.iter_mut().for_each(|d| *d = 0);
+                    }
+                    if simd {
+                        return super::pack16::y_task(job, v0, v1, mc, ec);
                     }
                     job.run(v0, v1, |lane, q, ev, ms| {
                         let (b, l) = ((lane - v0) / VB, (lane - v0) % VB);
@@ -215,7 +264,21 @@ pub fn fast_gemm_from_f32(
     names: (&str, &str),
     scratch: &mut GemmScratch,
 ) -> Result<Vec<f32>, GemmError> {
-    output_shape(spec.pass, (x.1, x.2), (y.1, y.2))?;
+    from_f32(spec, x, y, first_job, names, scratch, true)
+}
+
+/// [`fast_gemm_from_f32`], with the whole-task AVX-512 converters ([`super::pack16`]) when
+/// `simd` and usable, else group at a time.
+fn from_f32(
+    spec: &GemmSpec,
+    x: (&[f32], usize, usize),
+    y: (&[f32], usize, usize),
+    first_job: u64,
+    names: (&str, &str),
+    scratch: &mut GemmScratch,
+    simd: bool,
+) -> Result<Vec<f32>, GemmError> {
+    let (out_rows, out_cols) = output_shape(spec.pass, (x.1, x.2), (y.1, y.2))?;
     let (ax, ay) = spec.pass.group_axes();
     let make = |o: &OperandSpec| -> Result<ConvertSpec, BfpError> {
         let format = BfpFormat::new(spec.group, o.mantissa_bits, spec.exp_bits)?;
@@ -224,9 +287,8 @@ pub fn fast_gemm_from_f32(
     let (sx, sy) = (make(&spec.x)?, make(&spec.y)?);
     let (fx, fy) = (sx.format, sy.format);
     let g = fx.group();
-    let fits = fx.mantissa_bits() <= 15
-        && fy.mantissa_bits() <= 15
-        && (g as u64 * fx.max_magnitude() as u64 * fy.max_magnitude() as u64) < 1 << 31;
+    let bound = g as u64 * fx.max_magnitude() as u64 * fy.max_magnitude() as u64;
+    let fits = fx.mantissa_bits() <= 15 && fy.mantissa_bits() <= 15 && bound < 1 << 31;
     let general = || {
         let ops = quantize_operands_named(spec, x, y, first_job, names)?;
         Ok(fast_gemm(&ops))
@@ -236,9 +298,10 @@ pub fn fast_gemm_from_f32(
     }
     let jx = make_job(x, sx, ax, first_job, names.0)?;
     let jy = make_job(y, sy, ay, first_job + 1, names.1)?;
-    let GemmScratch { xm, ex, ym, ey } = scratch;
-    let (xlo, xhi) = convert_packed(&jx, Role::X, xm, ex);
-    let (ylo, yhi) = convert_packed(&jy, Role::Y, ym, ey);
+    let mut out = scratch.take(out_rows * out_cols);
+    let GemmScratch { xm, ex, ym, ey, .. } = scratch;
+    let (xlo, xhi) = convert_packed(&jx, Role::X, xm, ex, simd);
+    let (ylo, yhi) = convert_packed(&jy, Role::Y, ym, ey, simd);
     let off = fx.mantissa_bits() as i32 - 1 + fy.mantissa_bits() as i32 - 1;
     if xlo + ylo - off < -1000 || xhi + yhi > 900 {
         return general();
@@ -255,8 +318,9 @@ pub fn fast_gemm_from_f32(
         ym: std::mem::take(ym),
         ey: std::mem::take(ey),
         off,
+        small_products: bound < 1 << 24,
     };
-    let out = packed.run(spec.accumulator, super::KernelIsa::Auto);
+    packed.run_into(spec.accumulator, super::KernelIsa::Auto, &mut out);
     (*xm, *ex, *ym, *ey) = (packed.xm, packed.ex, packed.ym, packed.ey);
     Ok(out)
 }

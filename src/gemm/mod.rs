@@ -10,6 +10,7 @@ pub mod baseline;
 mod baseline_simd;
 mod fast;
 mod fused;
+mod pack16;
 mod quality;
 mod reference;
 

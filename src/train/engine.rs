@@ -129,8 +129,10 @@ pub struct Engine {
     cache: HashMap<(usize, u32, u32), GemmCost>,
     cost: Cost,
     probe: Option<DecisionProbe>,
-    /// Packed operand buffers reused from GEMM to GEMM.
+    /// Packed operand buffers reused from GEMM to GEMM, and spare output buffers.
     scratch: GemmScratch,
+    /// Whether recycled buffers are kept ([`Engine::set_buffer_reuse`]).
+    reuse: bool,
 }
 
 impl std::fmt::Debug for Engine {
@@ -174,6 +176,17 @@ impl Engine {
             cost: Cost::default(),
             probe: None,
             scratch: GemmScratch::default(),
+            reuse: true,
+        }
+    }
+
+    /// Whether buffers handed back by the layers ([`Matmul::recycle`]) are reused for later
+    /// temporaries and GEMM outputs (the default), or dropped. The bits are the same either
+    /// way (tests compare the two).
+    pub fn set_buffer_reuse(&mut self, on: bool) {
+        self.reuse = on;
+        if !on {
+            self.scratch = GemmScratch::default();
         }
     }
 
@@ -384,5 +397,19 @@ impl Matmul<f32> for Engine {
             }
         }
         Ok(out)
+    }
+
+    fn zeroed(&mut self, len: usize) -> Vec<f32> {
+        if self.reuse {
+            self.scratch.zeroed(len)
+        } else {
+            vec![0.0; len]
+        }
+    }
+
+    fn recycle(&mut self, buf: Vec<f32>) {
+        if self.reuse {
+            self.scratch.recycle(buf);
+        }
     }
 }

@@ -47,13 +47,27 @@ impl ConvGeom {
     }
 }
 
+/// The outputs `lo..hi` (of `out`) whose input `o * stride + d - pad` lies in `0..len`
+/// (`lo == hi` when none: callers index only when `lo < hi`).
+fn in_range(out: usize, stride: usize, d: usize, pad: usize, len: usize) -> (usize, usize) {
+    let lo = pad.saturating_sub(d).div_ceil(stride);
+    let hi = (len + pad).saturating_sub(d).div_ceil(stride).min(out);
+    (lo.min(hi), hi)
+}
+
 /// The im2col matrix `A[K, B]` of an image batch `x[batch, cin, h, w]`.
 pub fn im2col<T: Scalar>(x: &[T], g: &ConvGeom) -> Vec<T> {
+    let mut a = vec![T::zero(); g.k() * g.b()];
+    im2col_into(x, g, &mut a);
+    a
+}
+
+/// [`im2col`] into `a`, `K * B` zeros.
+fn im2col_into<T: Scalar>(x: &[T], g: &ConvGeom, a: &mut [T]) {
     let (oh, ow) = g.out_hw();
     let (h, w) = g.hw;
     let (kh, kw) = g.kernel;
     let b = g.b();
-    let mut a = vec![T::zero(); g.k() * b];
     a.par_chunks_mut(b.max(1)).enumerate().for_each(|(k, row)| {
         let (c, dy, dx) = (k / (kh * kw), (k / kw) % kh, k % kw);
         for n in 0..g.batch {
@@ -65,16 +79,20 @@ pub fn im2col<T: Scalar>(x: &[T], g: &ConvGeom) -> Vec<T> {
                     continue; // zero padding (the row was zeroed)
                 }
                 let src = &plane[iy as usize * w..][..w];
-                for (ox, o) in out.iter_mut().enumerate() {
-                    let ix = (ox * g.stride.1 + dx) as isize - g.padding.1 as isize;
-                    if ix >= 0 && ix < w as isize {
-                        *o = src[ix as usize];
+                let (lo, hi) = in_range(ow, g.stride.1, dx, g.padding.1, w);
+                if lo == hi {
+                    continue;
+                }
+                if g.stride.1 == 1 {
+                    out[lo..hi].copy_from_slice(&src[lo + dx - g.padding.1..hi + dx - g.padding.1]);
+                } else {
+                    for (ox, o) in out.iter_mut().enumerate().take(hi).skip(lo) {
+                        *o = src[ox * g.stride.1 + dx - g.padding.1];
                     }
                 }
             }
         }
     });
-    a
 }
 
 /// Accumulates `dA[K, B]` back onto the image gradient `dx[batch, cin, h, w]` (the adjoint of
@@ -99,10 +117,17 @@ fn col2im<T: Scalar>(da: &[T], g: &ConvGeom) -> Vec<T> {
                     }
                     let src = &row[(n * oh + oy) * ow..][..ow];
                     let dst = &mut plane[iy as usize * w..][..w];
-                    for (ox, &v) in src.iter().enumerate() {
-                        let ix = (ox * g.stride.1 + dxk) as isize - g.padding.1 as isize;
-                        if ix >= 0 && ix < w as isize {
-                            dst[ix as usize] = dst[ix as usize] + v;
+                    let (lo, hi) = in_range(ow, g.stride.1, dxk, g.padding.1, w);
+                    if lo == hi {
+                        continue;
+                    }
+                    if g.stride.1 == 1 {
+                        let d = &mut dst[lo + dxk - g.padding.1..hi + dxk - g.padding.1];
+                        d.iter_mut().zip(&src[lo..hi]).for_each(|(o, &v)| *o = *o + v);
+                    } else {
+                        for (ox, &v) in src.iter().enumerate().take(hi).skip(lo) {
+                            let ix = ox * g.stride.1 + dxk - g.padding.1;
+                            dst[ix] = dst[ix] + v;
                         }
                     }
                 }
@@ -137,8 +162,7 @@ fn gemm_to_image<T: Scalar>(o: &[T], batch: usize, cout: usize, pixels: usize, b
     out
 }
 
-fn image_to_gemm<T: Scalar>(d: &[T], batch: usize, cout: usize, pixels: usize) -> Vec<T> {
-    let mut out = vec![T::zero(); batch * cout * pixels];
+fn image_to_gemm<T: Scalar>(d: &[T], batch: usize, cout: usize, pixels: usize, mut out: Vec<T>) -> Vec<T> {
     out.par_chunks_mut((batch * pixels).max(1)).enumerate().for_each(|(c, row)| {
         for n in 0..batch {
             row[n * pixels..][..pixels].copy_from_slice(&d[(n * cout + c) * pixels..][..pixels]);
@@ -172,11 +196,15 @@ pub fn conv2d_forward<T: Scalar, M: Matmul<T>>(
     bias: Option<&[T]>,
     g: &ConvGeom,
 ) -> Result<Vec<T>, M::Error> {
-    let a = im2col(x, g);
     let (k, b) = (g.k(), g.b());
+    let mut a = mm.zeroed(k * b);
+    im2col_into(x, g, &mut a);
     let o = mm.matmul(GemmSite { layer, pass: Pass::Forward }, w, (g.cout, k), &a, (k, b))?;
     let (oh, ow) = g.out_hw();
-    Ok(gemm_to_image(&o, g.batch, g.cout, oh * ow, bias))
+    let out = gemm_to_image(&o, g.batch, g.cout, oh * ow, bias);
+    mm.recycle(o);
+    mm.recycle(a);
+    Ok(out)
 }
 
 /// Backward of a conv2d: backward-data (when `need_dx`) then backward-weight, as the
@@ -194,15 +222,21 @@ pub fn conv2d_backward<T: Scalar, M: Matmul<T>>(
 ) -> Result<LayerGrads<T>, M::Error> {
     let (k, b) = (g.k(), g.b());
     let (oh, ow) = g.out_hw();
-    let d_o = image_to_gemm(dout, g.batch, g.cout, oh * ow);
+    let d_o = mm.zeroed(g.cout * b);
+    let d_o = image_to_gemm(dout, g.batch, g.cout, oh * ow, d_o);
     let dx = if need_dx {
         let da = mm.matmul(GemmSite { layer, pass: Pass::BackwardData }, w, (g.cout, k), &d_o, (g.cout, b))?;
-        Some(col2im(&da, g))
+        let dx = col2im(&da, g);
+        mm.recycle(da);
+        Some(dx)
     } else {
         None
     };
-    let a = im2col(x, g);
+    let mut a = mm.zeroed(k * b);
+    im2col_into(x, g, &mut a);
     let dw = mm.matmul(GemmSite { layer, pass: Pass::BackwardWeight }, &d_o, (g.cout, b), &a, (k, b))?;
+    mm.recycle(a);
+    mm.recycle(d_o);
     let db = has_bias.then(|| bias_grad_image(dout, g.batch, g.cout, oh * ow));
     Ok(LayerGrads { dx, dw, db })
 }
@@ -261,4 +295,59 @@ pub fn linear_backward<T: Scalar, M: Matmul<T>>(
             .collect()
     });
     Ok(LayerGrads { dx, dw, db })
+}
+
+#[cfg(test)]
+mod im2col_tests {
+    use super::*;
+
+    /// im2col and col2im element by element, with the bounds checked per element.
+    fn naive(x: &[f32], da: &[f32], g: &ConvGeom) -> (Vec<f32>, Vec<f32>) {
+        let (oh, ow) = g.out_hw();
+        let (h, w) = g.hw;
+        let (kh, kw) = g.kernel;
+        let b = g.b();
+        let mut a = vec![0f32; g.k() * b];
+        let mut dx = vec![0f32; x.len()];
+        for k in 0..g.k() {
+            let (c, dy, dxk) = (k / (kh * kw), (k / kw) % kh, k % kw);
+            for n in 0..g.batch {
+                for oy in 0..oh {
+                    for ox in 0..ow {
+                        let iy = (oy * g.stride.0 + dy) as isize - g.padding.0 as isize;
+                        let ix = (ox * g.stride.1 + dxk) as isize - g.padding.1 as isize;
+                        if iy < 0 || iy >= h as isize || ix < 0 || ix >= w as isize {
+                            continue;
+                        }
+                        let at = ((n * g.cin + c) * h + iy as usize) * w + ix as usize;
+                        let col = (n * oh + oy) * ow + ox;
+                        a[k * b + col] = x[at];
+                        dx[at] += da[k * b + col];
+                    }
+                }
+            }
+        }
+        (a, dx)
+    }
+
+    #[test]
+    fn im2col_and_col2im_equal_the_element_loops() {
+        let val = |i: usize, s: f32| ((i as f32 * s).sin() * 3.0).powi(3);
+        for (hw, kernel, stride, padding) in [
+            ((5, 7), (3, 3), (1, 1), (1, 1)),
+            ((8, 8), (3, 3), (2, 2), (1, 1)),
+            ((8, 8), (1, 1), (2, 2), (0, 0)),
+            ((6, 9), (5, 3), (3, 2), (2, 3)),
+            ((2, 2), (1, 1), (1, 1), (3, 3)),
+            ((4, 3), (3, 5), (1, 3), (0, 2)),
+        ] {
+            let g = ConvGeom { batch: 2, cin: 3, hw, cout: 1, kernel, stride, padding };
+            let x: Vec<f32> = (0..2 * 3 * hw.0 * hw.1).map(|i| val(i, 0.618)).collect();
+            let da: Vec<f32> = (0..g.k() * g.b()).map(|i| val(i, 0.377)).collect();
+            let (a, dx) = naive(&x, &da, &g);
+            let bits = |v: &[f32]| v.iter().map(|f| f.to_bits()).collect::<Vec<_>>();
+            assert_eq!(bits(&im2col(&x, &g)), bits(&a), "{g:?}");
+            assert_eq!(bits(&col2im(&da, &g)), bits(&dx), "{g:?}");
+        }
+    }
 }

@@ -63,6 +63,21 @@ pub trait Matmul<T> {
         y: &[T],
         ys: (usize, usize),
     ) -> Result<Vec<T>, Self::Error>;
+
+    /// `len` zeros for a layer's large temporaries (im2col matrices, relayouts): a buffer
+    /// handed back by [`Matmul::recycle`] when the backend keeps them, else a new one.
+    fn zeroed(&mut self, len: usize) -> Vec<T>
+    where
+        T: num_traits::Zero + Clone,
+    {
+        vec![T::zero(); len]
+    }
+
+    /// Hands back a buffer the layer no longer needs (a GEMM output or a temporary), for
+    /// [`Matmul::zeroed`] and the next GEMM outputs. The default drops it.
+    fn recycle(&mut self, buf: Vec<T>) {
+        drop(buf);
+    }
 }
 
 /// The plain triple loop in the scalar type (no conversion, no hardware): the reference of the
