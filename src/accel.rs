@@ -398,16 +398,25 @@ fn plan(
     }
 }
 
+/// Feature-map elements the convolution touches (whole input rows that some output row
+/// reads): every strip counted once.
+fn touched_elements(w: &ConvWindow) -> u64 {
+    let Some(mut t) = FeatureMapTracker::new(*w) else { return w.strips() * w.input_hw.1 as u64 };
+    let ow = w.output_hw.1.max(1);
+    let rows: u64 = (0..w.batch * w.output_hw.0).map(|g| t.bring(0..w.k(), g * ow..(g + 1) * ow).0).sum();
+    rows * w.input_hw.1 as u64
+}
+
 /// Every unique operand element read once and every result written once, in bits.
 fn compulsory_bits(ctx: &MappingContext) -> u64 {
     let dims = &ctx.dims;
     let fm = |role: Role| ctx.conv.filter(|_| dims.feature_map_role() == role);
     let input = |role: Role, s: OperandBits| match fm(role) {
-        Some(w) => (w.strips() * w.input_hw.1 as u64).div_ceil(s.group) * (s.exp + s.mant),
+        Some(w) => touched_elements(&w).div_ceil(s.group) * (s.exp + s.mant),
         None => dims.units(role) * (s.exp + s.mant),
     };
     let out = match fm(Role::Out) {
-        Some(w) => w.strips() * w.input_hw.1 as u64,
+        Some(w) => touched_elements(&w),
         None => dims.units(Role::Out),
     };
     input(Role::X, ctx.x) + input(Role::Y, ctx.y) + out * ctx.out_bits

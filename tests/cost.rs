@@ -243,8 +243,10 @@ fn run(a: &Arch, pass: Pass, xs: (usize, usize), ys: (usize, usize), fidelity: F
 
 #[test]
 fn actions_of_one_forward_fold_follow_the_documented_rules() {
-    // fast-4x4, forward, W 4 x 64 (4 groups of 16 along K), A 64 x 8: exactly one 4x4 fold, T = 8.
-    let a = arch("fast-4x4.ron");
+    // fast-4x4, forward, W 4 x 64 (4 groups of 16 along K), A 64 x 8: exactly one 4x4 fold, T = 8
+    // (fold by fold: the mapper would split the stream).
+    let mut a = arch("fast-4x4.ron");
+    a.mapping.mapper = fastbfp::arch::MapperKind::Folds;
     let sim = run(&a, Pass::Forward, (4, 64), (64, 8), Fidelity::Fold);
     assert_eq!(sim.folds.len(), 1);
     let act = Actions::from_gemm(&sim, &a);

@@ -52,7 +52,8 @@ impl ConvWindow {
     }
 
     /// Calls `f` with each range of global input rows (`n * H + h`) that columns `b` of the
-    /// lowered matrix read, one range per image.
+    /// lowered matrix read: one range per image, or one per output row when the stride is
+    /// larger than the kernel (rows between windows are not read).
     pub fn input_rows(&self, b: Range<usize>, mut f: impl FnMut(Range<usize>)) {
         let (oh, ow) = self.output_hw;
         let (h, kh) = (self.input_hw.0, self.kernel.0);
@@ -65,10 +66,17 @@ impl ConvWindow {
             let n = g / oh;
             let end = g1.min((n + 1) * oh);
             let (a, z) = (g - n * oh, end - 1 - n * oh); // output rows a..=z of image n
-            let lo = (a * self.stride_h).saturating_sub(self.pad_h);
-            let hi = (z * self.stride_h + kh).saturating_sub(self.pad_h).min(h);
-            if lo < hi {
-                f(n * h + lo..n * h + hi);
+            let rows = |a: usize, z: usize| {
+                let lo = (a * self.stride_h).saturating_sub(self.pad_h);
+                let hi = (z * self.stride_h + kh).saturating_sub(self.pad_h).min(h);
+                (lo < hi).then_some(n * h + lo..n * h + hi)
+            };
+            if kh >= self.stride_h {
+                // Windows overlap or touch: one span of rows.
+                rows(a, z).into_iter().for_each(&mut f);
+            } else {
+                // A stride beyond the kernel skips rows no window reads.
+                (a..=z).filter_map(|o| rows(o, o)).for_each(&mut f);
             }
             g = end;
         }
@@ -209,6 +217,11 @@ mod tests {
         // K rows 0..9 are channel 0's window; 8..19 touch channels 0, 1 and 2.
         assert_eq!(w.channel_range(0..9), 0..1);
         assert_eq!(w.channel_range(8..19), 0..3);
+        // A 1x1 kernel with stride 2 reads every other row.
+        let s2 = ConvWindow { kernel: (1, 1), stride_h: 2, pad_h: 0, output_hw: (4, 4), ..w };
+        got.clear();
+        s2.input_rows(0..16, |r| got.push(r));
+        assert_eq!(got, vec![0..1, 2..3, 4..5, 6..7]);
     }
 
     #[test]

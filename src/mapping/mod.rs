@@ -23,7 +23,7 @@ use serde::Serialize;
 pub use dims::{Dim, PassDims, Role};
 pub use im2col::{ConvWindow, FeatureMapTracker};
 pub use model::{estimate, estimate_with, FeatureMapSums, MappingContext, MappingEstimate, OperandBits};
-pub use search::{search, SearchResult};
+pub use search::{candidates, score, search, SearchResult, ORDERS};
 
 use crate::array::Fold;
 

@@ -234,7 +234,20 @@ pub fn estimate_with(ctx: &MappingContext, m: &Mapping, fm: Option<&FeatureMapSu
     let compute = ctx.beat_cycles * (stream + fill_drain);
     let bytes = ctx.dram.0.max(1);
     let dram_cycles = (reads + writes).div_ceil(8 * bytes);
-    let first = (xe + xm + ye + ym).div_ceil(8 * bytes) + ctx.dram.1;
+    // The first fold waits for its own parts of X and Y (later parts arrive while folds run).
+    let fold_len = |d: Dim| match d {
+        Dim::Row => rows.min(dims.len(d)),
+        Dim::Col => cols.min(dims.len(d)),
+        Dim::Stream => m.tile[2].min(dims.len(d)),
+    } as u64;
+    let first_bits: u64 = [Role::X, Role::Y]
+        .into_iter()
+        .map(|role| {
+            let [a, b] = dims.dims(role);
+            fold_len(a) * fold_len(b) * ctx.bits(role).total()
+        })
+        .sum();
+    let first = first_bits.div_ceil(8 * bytes) + ctx.dram.1;
     // SRAM: fills equal DRAM reads; the array re-reads each operand once per fold along its
     // reuse dimension.
     let sram_reads: u64 = [Role::X, Role::Y]

@@ -4,9 +4,10 @@
 //! Candidates (the pruning the exhaustive test documents): along the rows and columns, every
 //! whole number of folds that gives a distinct tile count (`ceil(folds / n)` for `n = 1..`),
 //! so no two candidates differ only in how a partial last tile is split; along the stream,
-//! powers of two and three times powers of two up to the extent, and the extent itself, or
-//! for on-chip im2col the same multiples of the output row width `OW` (whole output rows, so
-//! the halo buffer holds whole input rows); output-stationary passes stream their whole
+//! powers of two and three times powers of two up to the extent, the extent itself and its
+//! even splits into up to 32 tiles, or for on-chip im2col the same in multiples of the output
+//! row width `OW` (whole output rows, so the halo buffer holds whole input rows);
+//! output-stationary passes stream their whole
 //! reduction. Orders that differ only in loops that run once are tried once; each with both
 //! operands on chip, either one streamed from DRAM fold by fold, or both. Ties go to
 //! fewer DRAM bits, then fewer folds, then the first candidate in enumeration order, so the
@@ -53,10 +54,20 @@ fn fold_tiles(extent: usize, array: usize) -> Vec<usize> {
     out
 }
 
-/// Stream tile sizes: `unit * 2^i` and `unit * 3 * 2^i` below the extent, and the extent.
+/// Even splits tried along the stream: 1 to this many tiles.
+const EVEN_SPLITS: usize = 32;
+
+/// Stream tile sizes: `unit * 2^i` and `unit * 3 * 2^i` below the extent, the extent, and the
+/// even splits into 2 to [`EVEN_SPLITS`] tiles (rounded up to whole units).
 fn stream_tiles(extent: usize, unit: usize) -> Vec<usize> {
     let unit = unit.max(1);
     let mut out = vec![extent.max(1)];
+    for n in 2..=EVEN_SPLITS.min(extent) {
+        let t = extent.div_ceil(n).div_ceil(unit) * unit;
+        if t < extent {
+            out.push(t);
+        }
+    }
     let mut p = 1usize;
     while unit.saturating_mul(p) < extent {
         out.push(unit * p);
@@ -158,7 +169,7 @@ mod tests {
     fn candidate_sizes() {
         assert_eq!(fold_tiles(100, 32), vec![32, 64, 100]);
         assert_eq!(fold_tiles(5, 32), vec![5]);
-        assert_eq!(stream_tiles(20, 1), vec![1, 2, 3, 4, 6, 8, 12, 16, 20]);
+        assert_eq!(stream_tiles(20, 1), vec![1, 2, 3, 4, 5, 6, 7, 8, 10, 12, 16, 20]);
         assert_eq!(stream_tiles(64, 8), vec![8, 16, 24, 32, 48, 64]);
     }
 }

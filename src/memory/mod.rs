@@ -162,6 +162,8 @@ pub struct MemorySystem {
     pub traffic: Traffic,
     /// Residency under a mapping (`None`: fold by fold, least recently used).
     tiled: Option<TiledResidency>,
+    /// On-chip im2col: feature-map elements brought so far and the groups charged for them.
+    feature_map_charge: (u64, u64),
 }
 
 impl MemorySystem {
@@ -187,6 +189,7 @@ impl MemorySystem {
             writeback_done: 0,
             traffic: Traffic::default(),
             tiled: None,
+            feature_map_charge: (0, 0),
         }
     }
 
@@ -204,7 +207,19 @@ impl MemorySystem {
         let groups = match t.bring(f, role) {
             Bring::Nothing => return None,
             Bring::Groups(g) => g,
-            Bring::Elements(e) => e.div_ceil(if operand == 0 { self.x.group } else { self.y.group }.max(1)),
+            Bring::Elements(e) => {
+                // Feature-map elements are stored in whole groups: charge the groups the
+                // elements brought so far fill, less those already charged.
+                let g = if operand == 0 { self.x.group } else { self.y.group }.max(1);
+                let (elements, charged) = &mut self.feature_map_charge;
+                *elements += e;
+                let groups = elements.div_ceil(g) - *charged;
+                *charged += groups;
+                if groups == 0 {
+                    return None;
+                }
+                groups
+            }
         };
         Some(self.tile(operand, 0, groups))
     }

@@ -22,6 +22,10 @@ pub struct TiledResidency {
     pub group: usize,
     current: [Option<(usize, usize)>; 2],
     held: [Vec<(usize, usize)>; 2],
+    /// Backward-data with on-chip im2col: the output tile on chip (its strips accumulate
+    /// there) and the strips already written to DRAM by earlier output tiles.
+    out_tile: Option<((usize, usize), FeatureMapTracker)>,
+    out_written: Option<FeatureMapTracker>,
 }
 
 /// The start of `f` along `d`, in units.
@@ -57,7 +61,17 @@ impl TiledResidency {
     /// Residency for `mapping` of `dims`; `feature_map` when convolutions build their stream
     /// operand on chip (grouped in `group` along K or B where the pass groups them).
     pub fn new(mapping: Mapping, dims: PassDims, feature_map: Option<FeatureMapTracker>, group: usize) -> Self {
-        Self { mapping, dims, feature_map, group, current: [None, None], held: [Vec::new(), Vec::new()] }
+        let out = (dims.feature_map_role() == Role::Out).then_some(feature_map.clone()).flatten();
+        Self {
+            mapping,
+            dims,
+            feature_map,
+            group,
+            current: [None, None],
+            held: [Vec::new(), Vec::new()],
+            out_tile: out.clone().map(|t| ((usize::MAX, usize::MAX), t)),
+            out_written: out,
+        }
     }
 
     /// The ranges of the lowered feature map `A [K x B]` that `f` covers.
@@ -104,18 +118,27 @@ impl TiledResidency {
         Bring::Groups(len(f, a) as u64 * len(f, b) as u64)
     }
 
-    /// Feature-map elements of the output of `f` written for the first time, and those written
-    /// again (the halo rows of backward-data with on-chip im2col, added to what is in DRAM):
-    /// `None` when the output is not a feature map.
+    /// Feature-map elements of the output of `f` written to DRAM for the first time, and those
+    /// written again (halo rows an earlier output tile already wrote: read back, added, written):
+    /// `None` when the output is not a feature map. Within one output tile the halo rows of
+    /// its folds accumulate on chip.
     pub fn output_elements(&mut self, f: &Fold) -> Option<(u64, u64)> {
         if self.dims.feature_map_role() != Role::Out {
             return None;
         }
         let (k, b) = self.lowered_ranges(f, Role::Out);
-        let t = self.feature_map.as_mut()?;
-        let w = t.window().input_hw.1 as u64;
-        let (new, total) = t.bring(k, b);
-        Some((new * w, (total - new) * w))
+        let [a, bd] = self.dims.dims(Role::Out);
+        let (ta, tb) = (self.mapping.tile[a.index()].max(1), self.mapping.tile[bd.index()].max(1));
+        let id = (start(f, a) / ta, start(f, bd) / tb);
+        let (tile_id, tile) = self.out_tile.as_mut()?;
+        if *tile_id != id {
+            *tile_id = id;
+            tile.clear();
+        }
+        let w = tile.window().input_hw.1 as u64;
+        let (in_tile_new, _) = tile.bring(k.clone(), b.clone());
+        let (first_time, _) = self.out_written.as_mut()?.bring(k, b);
+        Some((first_time * w, (in_tile_new - first_time) * w))
     }
 
     /// Whether `f` starts a reduction tile whose partial sums return from DRAM, and whether it
