@@ -65,6 +65,13 @@ pub(crate) fn too_deep(text: &str) -> Option<(Pos, String)> {
 pub(crate) struct Locator {
     entries: Vec<Entry>,
     first: Option<Pos>,
+    /// Start of the last token.
+    last: Option<Pos>,
+    /// Just past the text's last character.
+    end: Pos,
+    /// Brackets still open at the end of the text, outermost first: the path they belong to
+    /// and where they open.
+    unclosed: Vec<(String, char, Pos)>,
 }
 
 fn positions(chars: &[char]) -> Vec<Pos> {
@@ -81,6 +88,13 @@ fn positions(chars: &[char]) -> Vec<Pos> {
     }
     pos.push((line, col));
     pos
+}
+
+/// The position just past the last character of `text`.
+fn end_of(text: &str) -> Pos {
+    let line = 1 + text.matches('\n').count();
+    let col = 1 + text.rsplit('\n').next().map_or(0, |l| l.chars().count());
+    (line, col)
 }
 
 fn tokenize(text: &str) -> Vec<Token> {
@@ -164,6 +178,7 @@ pub(crate) fn skip_blank(text: &str, pos: Pos) -> Pos {
 struct Frame {
     path: String,
     kind: char,
+    opened: Pos,
     current: Option<usize>,
     index: usize,
 }
@@ -182,7 +197,7 @@ impl Locator {
     pub(crate) fn new(text: &str) -> Self {
         let toks = tokenize(text);
         let mut entries: Vec<Entry> = Vec::new();
-        let mut stack = vec![Frame { path: String::new(), kind: ' ', current: None, index: 0 }];
+        let mut stack = vec![Frame { path: String::new(), kind: ' ', opened: (1, 1), current: None, index: 0 }];
         let mut i = 0;
         while i < toks.len() {
             let t = &toks[i];
@@ -225,13 +240,50 @@ impl Locator {
                     }
                     if let Tok::Punct(open @ ('(' | '[' | '{')) = t.tok {
                         let path = f.current.map_or_else(|| f.path.clone(), |e| entries[e].path.clone());
-                        stack.push(Frame { path, kind: open, current: None, index: 0 });
+                        stack.push(Frame { path, kind: open, opened: t.start, current: None, index: 0 });
                     }
                 }
             }
             i += 1;
         }
-        Self { entries, first: toks.first().map(|t| t.start) }
+        let unclosed = stack.iter().skip(1).map(|f| (f.path.clone(), f.kind, f.opened)).collect();
+        Self {
+            entries,
+            first: toks.first().map(|t| t.start),
+            last: toks.last().map(|t| t.start),
+            end: end_of(text),
+            unclosed,
+        }
+    }
+
+    /// When an error at `pos` is the text ending early (brackets left open, or no value at
+    /// all, and nothing but the last token at or after `pos`): where the text ends, the path
+    /// of the innermost bracket left open and the message.
+    pub(crate) fn ends_early(&self, pos: Pos) -> Option<(Pos, String, String)> {
+        let at_end = self.last.is_none_or(|last| pos >= last);
+        if !at_end {
+            return None;
+        }
+        let Some((path, kind, (l, c))) = self.unclosed.last() else {
+            if self.last.is_some() {
+                return None;
+            }
+            let msg = "the file holds no RON value (it is empty or only comments); allowed a complete document \
+                       such as `( ... )`"
+                .to_string();
+            return Some((self.end, String::new(), msg));
+        };
+        let within = if path.is_empty() { "the top level".to_string() } else { path.clone() };
+        let close = match kind {
+            '(' => ')',
+            '[' => ']',
+            _ => '}',
+        };
+        let msg = format!(
+            "the file ends early (unexpected end of file) inside {within}: the `{kind}` at {l}:{c} is never \
+             closed; allowed a complete document, every `{kind}` closed by `{close}`"
+        );
+        Some((self.end, path.clone(), msg))
     }
 
     /// Where the value of `path` starts. If `path` is not in the text (a field left out, a
@@ -276,6 +328,9 @@ pub(crate) fn explain_ron_error(
     use ron::Error as E;
     use std::fmt::Write as _;
     let pos = skip_blank(text, (e.span.start.line, e.span.start.col));
+    if let Some(early) = locator.ends_early(pos) {
+        return early;
+    }
     let here = locator.path_at(pos).to_string();
     let allowed_tail = |p: &str| allowed(p).map(|a| format!("; allowed {a}")).unwrap_or_default();
     let (field, message) = match &e.code {
