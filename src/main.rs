@@ -21,8 +21,45 @@ fn main() {
     // No command: the default simulation (`run` with every default).
     let command = args.command.unwrap_or_else(cli::default_command);
     if let Err(e) = cli::run(command) {
-        eprintln!("error: {e:#}");
+        eprintln!("error: {}", one_line(&e));
         let usage = e.downcast_ref::<cli::UsageError>().is_some();
         std::process::exit(if usage { 2 } else { 1 });
+    }
+}
+
+/// The error and its causes on one line, `: `-separated; a cause whose text the line already
+/// holds is left out (a message that quotes its cause would otherwise print it twice), and
+/// line breaks inside a message become spaces.
+fn one_line(e: &anyhow::Error) -> String {
+    let mut line = String::new();
+    for cause in e.chain() {
+        let text = cause.to_string().split_whitespace().collect::<Vec<_>>().join(" ");
+        if text.is_empty() || line.contains(&text) {
+            continue;
+        }
+        if !line.is_empty() {
+            line.push_str(": ");
+        }
+        line.push_str(&text);
+    }
+    line
+}
+
+#[cfg(test)]
+mod tests {
+    use super::one_line;
+
+    #[derive(Debug, thiserror::Error)]
+    #[error("outer: {0}")]
+    struct Quoting(#[source] std::io::Error);
+
+    #[test]
+    fn a_cause_quoted_by_its_error_is_printed_once() {
+        let e = anyhow::Error::new(Quoting(std::io::Error::other("inner\ntext")));
+        assert_eq!(one_line(&e), "outer: inner text");
+        let e = anyhow::Error::new(std::io::Error::other("disk full")).context("out.csv: cannot write");
+        assert_eq!(one_line(&e), "out.csv: cannot write: disk full");
+        let e = anyhow::anyhow!("same").context("x: same");
+        assert_eq!(one_line(&e), "x: same");
     }
 }

@@ -6,6 +6,12 @@
 //! tokenises the text and records every `key: value` inside `( )`, every `"key": value` inside
 //! `{ }` (as `path["key"]`) and every list item (as `path[i]`). Enum variant names are not part
 //! of a path: `op: conv2d(in_channels: 3)` gives `layers[0].op.in_channels`.
+//!
+//! [`Reporter`] is the arch and workload loaders' shared error builder: a file, its text, the
+//! locator made on first use and the allowed values per field, producing each loader's own
+//! error type through [`PositionedError`].
+
+use std::path::{Path, PathBuf};
 
 /// A 1-based line and column, columns counted in characters (as RON counts them).
 pub(crate) type Pos = (usize, usize);
@@ -65,6 +71,13 @@ pub(crate) fn too_deep(text: &str) -> Option<(Pos, String)> {
 pub(crate) struct Locator {
     entries: Vec<Entry>,
     first: Option<Pos>,
+    /// Start of the last token.
+    last: Option<Pos>,
+    /// Just past the text's last character.
+    end: Pos,
+    /// Brackets still open at the end of the text, outermost first: the path they belong to
+    /// and where they open.
+    unclosed: Vec<(String, char, Pos)>,
 }
 
 fn positions(chars: &[char]) -> Vec<Pos> {
@@ -81,6 +94,13 @@ fn positions(chars: &[char]) -> Vec<Pos> {
     }
     pos.push((line, col));
     pos
+}
+
+/// The position just past the last character of `text`.
+fn end_of(text: &str) -> Pos {
+    let line = 1 + text.matches('\n').count();
+    let col = 1 + text.rsplit('\n').next().map_or(0, |l| l.chars().count());
+    (line, col)
 }
 
 fn tokenize(text: &str) -> Vec<Token> {
@@ -164,6 +184,7 @@ pub(crate) fn skip_blank(text: &str, pos: Pos) -> Pos {
 struct Frame {
     path: String,
     kind: char,
+    opened: Pos,
     current: Option<usize>,
     index: usize,
 }
@@ -182,7 +203,7 @@ impl Locator {
     pub(crate) fn new(text: &str) -> Self {
         let toks = tokenize(text);
         let mut entries: Vec<Entry> = Vec::new();
-        let mut stack = vec![Frame { path: String::new(), kind: ' ', current: None, index: 0 }];
+        let mut stack = vec![Frame { path: String::new(), kind: ' ', opened: (1, 1), current: None, index: 0 }];
         let mut i = 0;
         while i < toks.len() {
             let t = &toks[i];
@@ -225,13 +246,50 @@ impl Locator {
                     }
                     if let Tok::Punct(open @ ('(' | '[' | '{')) = t.tok {
                         let path = f.current.map_or_else(|| f.path.clone(), |e| entries[e].path.clone());
-                        stack.push(Frame { path, kind: open, current: None, index: 0 });
+                        stack.push(Frame { path, kind: open, opened: t.start, current: None, index: 0 });
                     }
                 }
             }
             i += 1;
         }
-        Self { entries, first: toks.first().map(|t| t.start) }
+        let unclosed = stack.iter().skip(1).map(|f| (f.path.clone(), f.kind, f.opened)).collect();
+        Self {
+            entries,
+            first: toks.first().map(|t| t.start),
+            last: toks.last().map(|t| t.start),
+            end: end_of(text),
+            unclosed,
+        }
+    }
+
+    /// When an error at `pos` is the text ending early (brackets left open, or no value at
+    /// all, and nothing but the last token at or after `pos`): where the text ends, the path
+    /// of the innermost bracket left open and the message.
+    pub(crate) fn ends_early(&self, pos: Pos) -> Option<(Pos, String, String)> {
+        let at_end = self.last.is_none_or(|last| pos >= last);
+        if !at_end {
+            return None;
+        }
+        let Some((path, kind, (l, c))) = self.unclosed.last() else {
+            if self.last.is_some() {
+                return None;
+            }
+            let msg = "the file holds no RON value (it is empty or only comments); allowed a complete document \
+                       such as `( ... )`"
+                .to_string();
+            return Some((self.end, String::new(), msg));
+        };
+        let within = if path.is_empty() { "the top level".to_string() } else { path.clone() };
+        let close = match kind {
+            '(' => ')',
+            '[' => ']',
+            _ => '}',
+        };
+        let msg = format!(
+            "the file ends early (unexpected end of file) inside {within}: the `{kind}` at {l}:{c} is never \
+             closed; allowed a complete document, every `{kind}` closed by `{close}`"
+        );
+        Some((self.end, path.clone(), msg))
     }
 
     /// Where the value of `path` starts. If `path` is not in the text (a field left out, a
@@ -264,6 +322,59 @@ impl Locator {
     }
 }
 
+/// An error type that can say "this file, at this line and column, about this field: message"
+/// (the arch and workload loaders' `Parse` variants).
+pub(crate) trait PositionedError {
+    /// The error for `message` about `field`, at `line:col` of `file`.
+    fn positioned(file: PathBuf, line: usize, col: usize, field: String, message: String) -> Self;
+}
+
+/// Builds positioned errors of type `E` for one RON file, locating field paths in its text on
+/// demand; the loaders add their own constructors (`out_of_range`, `graph`, ...) in impls on
+/// their `Reporter<'_, E>`.
+pub(crate) struct Reporter<'a, E> {
+    file: &'a Path,
+    text: &'a str,
+    locator: std::cell::OnceCell<Locator>,
+    allowed: fn(&str) -> Option<String>,
+    error: std::marker::PhantomData<fn() -> E>,
+}
+
+impl<'a, E: PositionedError> Reporter<'a, E> {
+    /// A reporter for `text`, read from `file`; `allowed` gives a field's allowed values.
+    pub(crate) fn with_allowed(file: &'a Path, text: &'a str, allowed: fn(&str) -> Option<String>) -> Self {
+        Self { file, text, locator: std::cell::OnceCell::new(), allowed, error: std::marker::PhantomData }
+    }
+
+    /// The file the errors name.
+    pub(crate) fn file(&self) -> &'a Path {
+        self.file
+    }
+
+    fn locator(&self) -> &Locator {
+        self.locator.get_or_init(|| Locator::new(self.text))
+    }
+
+    /// Position of `path`'s value (or of its nearest enclosing field).
+    pub(crate) fn pos(&self, path: &str) -> Pos {
+        self.locator().value_pos(path)
+    }
+
+    /// A free-form message about the field `path`, placed at the value of `at_path`.
+    pub(crate) fn at(&self, path: &str, at_path: &str, message: String) -> E {
+        let (line, col) = self.pos(at_path);
+        E::positioned(self.file.to_path_buf(), line, col, path.to_string(), message)
+    }
+
+    /// Rewords one of RON's errors: the field path found from its position, the allowed
+    /// fields, variants or values (see [`explain_ron_error`]).
+    pub(crate) fn ron(&self, e: &ron::error::SpannedError) -> E {
+        let ((line, col), field, message) =
+            explain_ron_error(self.text, self.locator(), e, &|p: &str| (self.allowed)(p));
+        E::positioned(self.file.to_path_buf(), line, col, field, message)
+    }
+}
+
 /// RON's own error rewritten for a user: the position (moved past blanks and comments onto the
 /// offending token), the field path found there, and a message naming the allowed fields,
 /// variants or values (`allowed(path)` gives the allowed values of a field, if known).
@@ -276,6 +387,9 @@ pub(crate) fn explain_ron_error(
     use ron::Error as E;
     use std::fmt::Write as _;
     let pos = skip_blank(text, (e.span.start.line, e.span.start.col));
+    if let Some(early) = locator.ends_early(pos) {
+        return early;
+    }
     let here = locator.path_at(pos).to_string();
     let allowed_tail = |p: &str| allowed(p).map(|a| format!("; allowed {a}")).unwrap_or_default();
     let (field, message) = match &e.code {
@@ -408,6 +522,45 @@ mod tests {
         assert_eq!(skip_blank(ARCH_DOC, (4, 40)), (4, 40));
         assert_eq!(skip_blank(ARCH_DOC, (4, 47)), (5, 14));
         assert_eq!(skip_blank(ARCH_DOC, (9, 1)), (9, 1));
+    }
+
+    #[derive(Debug, PartialEq)]
+    struct Said(String);
+
+    impl PositionedError for Said {
+        fn positioned(file: PathBuf, line: usize, col: usize, field: String, message: String) -> Self {
+            Said(format!("{}:{line}:{col}: [{field}] {message}", file.display()))
+        }
+    }
+
+    /// The shared reporter places messages at field values and rewords RON's errors with the
+    /// loader's allowed values, whatever the loader's error type.
+    #[test]
+    fn the_shared_reporter_builds_any_positioned_error() {
+        let allowed = |p: &str| (p == "array.rows").then(|| "1..=4096".to_string());
+        let rep: Reporter<'_, Said> = Reporter::with_allowed(Path::new("a.ron"), ARCH_DOC, allowed);
+        assert_eq!(
+            rep.at("array.rows", "array.rows", "too few".into()),
+            Said("a.ron:4:17: [array.rows] too few".into())
+        );
+        assert_eq!(rep.at("array.cols", "array.cols", "x".into()), Said("a.ron:4:10: [array.cols] x".into()));
+        let text = "(array: (rows: \"4\"))";
+        let rep: Reporter<'_, Said> = Reporter::with_allowed(Path::new("b.ron"), text, allowed);
+        #[derive(Debug, serde::Deserialize)]
+        #[allow(dead_code)]
+        struct A {
+            array: R,
+        }
+        #[derive(Debug, serde::Deserialize)]
+        #[allow(dead_code)]
+        struct R {
+            rows: u32,
+        }
+        let e = ron::from_str::<A>(text).unwrap_err();
+        assert_eq!(
+            rep.ron(&e),
+            Said("b.ron:1:16: [array.rows] array.rows: wrong type: expected integer; allowed 1..=4096".into())
+        );
     }
 
     /// The sweep loader's cases (lists of lists, negative numbers, empty lists).

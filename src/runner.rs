@@ -142,14 +142,14 @@ pub enum RunError {
     #[error(transparent)]
     Workload(#[from] WorkloadError),
     /// A GEMM was refused (shapes, values).
-    #[error("{layer} {pass}: {source}")]
+    #[error("{layer} {pass}: {error}")]
     Gemm {
         /// Layer name.
         layer: String,
         /// Pass.
         pass: Pass,
-        /// Why.
-        source: Box<crate::gemm::GemmError>,
+        /// Why (its text is part of this message, so it is not a `source()`).
+        error: Box<crate::gemm::GemmError>,
     },
     /// A GEMM with so many folds that the run's memory estimate is over the limit.
     #[error(
@@ -282,7 +282,7 @@ pub fn check_run_size(arch: &Arch, lowered: &[LoweredGemm], options: &RunOptions
             if cell_cycles > limit {
                 let source =
                     crate::gemm::GemmError::TooMuchTickWork { pass: g.pass, folds, rows, cols, cell_cycles, limit };
-                return Err(RunError::Gemm { layer: g.layer.clone(), pass: g.pass, source: Box::new(source) });
+                return Err(RunError::Gemm { layer: g.layer.clone(), pass: g.pass, error: Box::new(source) });
             }
         }
     }
@@ -388,7 +388,7 @@ pub fn run_iterations(
             let mut sim = simulate_gemm(arch, &req).map_err(|source| RunError::Gemm {
                 layer: g.layer.clone(),
                 pass: g.pass,
-                source: Box::new(source),
+                error: Box::new(source),
             })?;
             let quality =
                 sim.out.as_ref().map(|out| sampled_quality(g.pass, &x, g.x_shape, &y, g.y_shape, out, g.out_shape.1));

@@ -98,7 +98,14 @@ proptest! {
 
     #[test]
     fn tick_and_fold_fidelities_agree(c in case()) {
-        let o = ops(&c);
+        fidelities_agree(&c)?;
+    }
+}
+
+/// The property of `tick_and_fold_fidelities_agree` for one case.
+fn fidelities_agree(c: &Case) -> Result<(), TestCaseError> {
+    {
+        let o = ops(c);
         // Full-width (bfp_full) cells take one cycle per group pair whatever the widths.
         let geo = if c.cfg.full_width { GemmGeometry::of(&o).full_width() } else { GemmGeometry::of(&o) };
         let tick = run_array(&geo, Some(&o), &c.cfg, Fidelity::Cycle);
@@ -140,6 +147,7 @@ proptest! {
             prop_assert_eq!(&t.footprint, &want, "fold {}", f.index);
         }
     }
+    Ok(())
 }
 
 /// A small table of hand-derived cases (DESIGN §7 anchor and its variants; see docs/timing.md).
@@ -316,4 +324,147 @@ fn overlapped_folds_save_the_closed_form_on_three_folds() {
             assert_eq!(off - on, saving, "{pass:?} {fidelity:?}");
         }
     }
+}
+
+/// The cases the proptest regression file used to pin, replayed by value: a seed in that file
+/// regenerates a different case once the strategy changes (as it did when `ArrayConfig` gained
+/// `full_width` and `overlap_folds`), so each is written out here with today's types.
+fn pinned(
+    pass: Pass,
+    group: usize,
+    x: (u32, Rounding),
+    y: (u32, Rounding),
+    acc: AccumulatorKind,
+    seed: u16,
+) -> GemmSpec {
+    GemmSpec {
+        pass,
+        group,
+        exp_bits: 8,
+        exp_base: ExpBase::PerTensor,
+        x: OperandSpec { mantissa_bits: x.0, rounding: x.1 },
+        y: OperandSpec { mantissa_bits: y.0, rounding: y.1 },
+        accumulator: acc,
+        lfsr: LfsrParams::new(0xB400, seed, 8).unwrap(),
+    }
+}
+
+/// Pinned (as a proptest seed) when `ArrayConfig` had no `full_width` or `overlap_folds`: a 1x1
+/// array, backward-data, g = 16, exact accumulator, stochastic Y. Replayed with both off (the
+/// property flips `overlap_folds` itself).
+#[test]
+fn regression_a_1x1_backward_data_exact_stochastic_y_old_config() {
+    #[rustfmt::skip]
+    let x = vec![
+        0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0,
+        0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0,
+        0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, -3.146408, -1.2282792, 1.5365672, -0.3148395, 1.2054352, 0.64446336,
+        2.642682, 3.444723, 0.0, 0.0, 0.0, 3.4502048, 3.648011, -0.09516275, 0.0, 0.0, 0.0, 2.3648403, 0.0,
+        2.8515973, -2.218191, 2.9725559, -2.0407135, -3.7991807, -0.11894456, 2.2014363, 0.29561877, -2.8892503,
+        0.67823505, -2.2757912, 0.0, 0.08860725, 0.49933556, -1.172198, 0.48416686, 2.0382261, 0.0, 0.0,
+        -3.6096418, 1.3194664, 0.8428192, 0.7500387, 0.097051196, -1.3683219, -2.625975, -1.6850812, -2.5772007,
+    ];
+    #[rustfmt::skip]
+    let y = vec![
+        1.8517567, 2.4765813, 1.1840523, -2.7884886, 0.0, -1.2585322, 0.0, -3.5411398, -1.8276042, -3.2275627, 0.0,
+        0.5745428, 1.0800848, -2.581827, 0.0, 3.6005192, 0.0, 1.156557, 2.914718, 1.9556732, 3.8813956, -3.8356125,
+        0.0, 0.3852408, 1.4387885, 3.4780803, -2.7475855, 0.78369415, -0.65174985, 0.056546435, -0.4319217,
+        0.23206073, 0.0, 1.6627549, 2.3391979, 0.0, 2.5030844, 0.0, 0.0, -1.994612, -2.473996, 0.808704, 2.3689811,
+        0.50548214, -3.4334438, 0.06598814, 2.5211163, -2.0630605, 2.5402014, 0.0, 3.2473493, 0.0, 0.0, 0.0,
+        -3.4696438, 3.142974, -3.1571245, -0.85487914, 0.0, -3.0056705, -2.218365, -0.5267232, 0.0, -3.0669272,
+        3.3012419, 0.0, 2.8623364, 2.686743, -3.7701638, 0.0, 0.0, 0.0, 3.7398283, -1.6967107, -0.5846364,
+        0.39228022, 2.0051665, -1.5273397, -3.5893028, -1.923607, 1.2106259, 0.0, -2.4897962, 0.8405458, 1.1851679,
+        -3.543633, 3.5274346, -2.9920554, -1.0869071, 0.0, -0.48285744, 0.5146406, 3.8722832, 2.1397989, 2.7398753,
+        -3.6000462,
+    ];
+    let spec = pinned(
+        Pass::BackwardData,
+        16,
+        (8, Rounding::Nearest),
+        (8, Rounding::Stochastic),
+        AccumulatorKind::Exact,
+        21340,
+    );
+    let cfg = ArrayConfig {
+        rows: 1,
+        cols: 1,
+        shadow_stationary: false,
+        double_buffered_accumulators: false,
+        full_width: false,
+        overlap_folds: false,
+    };
+    let c = Case { spec, cfg, x: (x, 32, 3), y: (y, 32, 3) };
+    fidelities_agree(&c).unwrap();
+}
+
+/// Pinned when `ArrayConfig` had no `full_width` or `overlap_folds`: a 4x1 array with shadow
+/// stationaries and double-buffered accumulators, backward-weight, g = 2, a single output.
+/// Replayed with both off (the property flips `overlap_folds` itself).
+#[test]
+fn regression_a_4x1_backward_weight_shadow_and_double_buffered_old_config() {
+    #[rustfmt::skip]
+    let x = vec![
+        0.0, -2.7118707,
+    ];
+    #[rustfmt::skip]
+    let y = vec![
+        0.85816175,
+    ];
+    let spec =
+        pinned(Pass::BackwardWeight, 2, (7, Rounding::Nearest), (8, Rounding::Even), AccumulatorKind::Fp32, 55382);
+    let cfg = ArrayConfig {
+        rows: 4,
+        cols: 1,
+        shadow_stationary: true,
+        double_buffered_accumulators: true,
+        full_width: false,
+        overlap_folds: false,
+    };
+    let c = Case { spec, cfg, x: (x, 2, 1), y: (y, 1, 1) };
+    fidelities_agree(&c).unwrap();
+}
+
+/// Pinned with today's `ArrayConfig`: an 8x16 array of full-width cells with overlapped folds,
+/// backward-data, g = 8 over 79 rows (not a multiple of g), exact accumulator.
+#[test]
+fn regression_an_8x16_full_width_overlapped_backward_data_exact() {
+    #[rustfmt::skip]
+    let x = vec![
+        0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0,
+        0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0,
+        0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0,
+        0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, -0.9292578, 0.0, -2.2981207, 0.23140304,
+        2.5206406, 0.8776194, 0.0, 0.0, -3.746025, 2.5987277, -2.3625715, 0.23908551, -1.1820623, 2.9394028,
+        0.31315, 0.0, -2.0460773, -3.2448573, -2.7150753, 1.8395014, 3.3572693, 0.93547684, 1.493666, -2.8459623,
+        0.9396183, 0.40507227, 2.012736, 3.2296977, -2.7380366, -2.08669, 3.053175, 0.24231379, -2.3084028,
+        3.6955302, -0.78051203, -3.3531735, 0.76116276, 0.6217598, -1.4733254, -1.477694, -0.15713772, 0.0,
+        -2.2877386, 1.5255567, 1.9426976, 0.6510922, -0.6221115, 1.5264633, 3.8205578, 1.1507814, -2.0808215,
+        1.8521553, -2.4825041, 1.3797513, 0.62704057, 3.3771474, 2.2935917, 0.54483557, 3.837993, -3.9442124,
+        0.15637732, 0.0, 0.0, -0.8068096, -3.852306, 0.4111092, -3.5214574, 0.0, -3.9062655, 0.0, -0.06420616,
+        -2.4130867, -3.9760559, -1.5804398, -0.4783985, 3.9146626, 2.8680916, -1.72881, 2.7146435, 0.0, 1.5100607,
+        1.1875774, 0.019222034,
+    ];
+    #[rustfmt::skip]
+    let y = vec![
+        2.4250815, 0.0, 1.2915256, -0.7710524, -1.533149, -0.469294, 0.0, 2.746104, -2.025076, -3.1079228,
+        3.7743886, 0.5855408, 2.7749953, 0.84892607, 3.2259586, -1.814743, -1.4269904, 1.6700398, 2.8563542, 0.0,
+        0.0, -2.063411, 0.8453963, 0.0, -2.505486, 0.0, 0.0, 0.0, 0.7696977, 3.5481052, -0.3608666, 0.0, 2.32779,
+        -1.6735755, -2.8096235, -2.251055, 1.2290208, -0.52973926, -1.2518965, 2.9745667, 0.0, -1.9540362,
+        0.07869461, 3.7887356, 1.4304072, -2.5374079, -0.013406798, 0.9244718, 0.0, -3.0096276, 3.931828,
+        0.75723404, 2.2083561, 0.89077985, -1.1843958, 0.09672287, 0.5474233, -0.8788886, 3.4249701, 3.6370726,
+        1.5847692, 2.2020597, -0.7279772, -0.26916963, 0.0, -2.3971205, 0.0, 3.1548264, -3.4553664, 3.292312,
+        -1.2696935, 2.3258502, -3.1962435, 0.0, 2.580718, 0.0, 1.2351947, -0.589316, -3.6582053,
+    ];
+    let spec =
+        pinned(Pass::BackwardData, 8, (3, Rounding::Even), (2, Rounding::Truncate), AccumulatorKind::Exact, 45136);
+    let cfg = ArrayConfig {
+        rows: 8,
+        cols: 16,
+        shadow_stationary: true,
+        double_buffered_accumulators: false,
+        full_width: true,
+        overlap_folds: true,
+    };
+    let c = Case { spec, cfg, x: (x, 79, 2), y: (y, 79, 1) };
+    fidelities_agree(&c).unwrap();
 }

@@ -208,7 +208,11 @@ fn bad_sweep_files_give_clear_errors() {
     let ax = |p: &str, v: &str| format!("(axes: [(param: {p:?}, values: [{v}])])");
     type Case = (String, &'static str, Option<(usize, usize)>);
     let cases: Vec<Case> = vec![
-        ("(axes: [(param: \"array.rows\", values: [4]), ]".into(), "expected", Some((1, 45))),
+        (
+            "(axes: [(param: \"array.rows\", values: [4]), ]".into(),
+            "the file ends early (unexpected end of file) inside the top level",
+            Some((1, 46)),
+        ),
         ("(axes: [], colour: 3)".into(), "unknown field `colour`", Some((1, 12))),
         ("(axes: [(param: \"array.rows\", value: [4])])".into(), "unknown field `value`", None),
         ("(arch: \"x.ron\")".into(), "missing field `axes`", None),

@@ -4,7 +4,7 @@
 
 use std::path::{Path, PathBuf};
 
-use crate::ronpos::Locator;
+use crate::ronpos::PositionedError;
 
 /// Why an arch file (or the technology table it names) could not be used.
 ///
@@ -91,34 +91,26 @@ impl ArchError {
     }
 }
 
-/// Builds errors for one file, locating field paths in its text on demand.
-pub(crate) struct Reporter<'a> {
-    file: &'a Path,
-    text: &'a str,
-    locator: std::cell::OnceCell<Locator>,
-    allowed: fn(&str) -> Option<String>,
+impl PositionedError for ArchError {
+    fn positioned(file: PathBuf, line: usize, col: usize, field: String, message: String) -> Self {
+        ArchError::Parse { file, line, col, field, message }
+    }
 }
+
+/// Builds errors for one arch file or technology table (see [`crate::ronpos::Reporter`]).
+pub(crate) type Reporter<'a> = crate::ronpos::Reporter<'a, ArchError>;
 
 impl<'a> Reporter<'a> {
     /// A reporter for `text`, read from `file`; `allowed` describes a field's allowed values.
     pub(crate) fn new(file: &'a Path, text: &'a str, allowed: fn(&str) -> Option<String>) -> Self {
-        Self { file, text, locator: std::cell::OnceCell::new(), allowed }
-    }
-
-    fn locator(&self) -> &Locator {
-        self.locator.get_or_init(|| Locator::new(self.text))
-    }
-
-    /// Position of `path`'s value (or of its nearest enclosing field).
-    pub(crate) fn pos(&self, path: &str) -> (usize, usize) {
-        self.locator().value_pos(path)
+        Self::with_allowed(file, text, allowed)
     }
 
     /// `path = value is out of range: allowed ...`.
     pub(crate) fn out_of_range(&self, path: &str, value: impl ToString, allowed: impl ToString) -> ArchError {
         let (line, col) = self.pos(path);
         ArchError::OutOfRange {
-            file: self.file.to_path_buf(),
+            file: self.file().to_path_buf(),
             line,
             col,
             field: path.to_string(),
@@ -129,22 +121,13 @@ impl<'a> Reporter<'a> {
 
     /// A free-form message about `path`, placed at its value (or at `at_path`'s).
     pub(crate) fn message(&self, path: &str, at_path: &str, message: String) -> ArchError {
-        let (line, col) = self.pos(at_path);
-        ArchError::Parse { file: self.file.to_path_buf(), line, col, field: path.to_string(), message }
+        self.at(path, at_path, message)
     }
 
     /// The technology table failed to load.
     pub(crate) fn tech(&self, value: &str, inner: ArchError) -> ArchError {
         let (line, col) = self.pos("tech");
-        let file = self.file.to_path_buf();
+        let file = self.file().to_path_buf();
         ArchError::Tech { file, line, col, value: value.to_string(), inner: Box::new(inner) }
-    }
-
-    /// Rewords one of RON's errors: the field path found from its position, the allowed
-    /// fields, variants or values.
-    pub(crate) fn ron(&self, e: &ron::error::SpannedError) -> ArchError {
-        let ((line, col), field, message) =
-            crate::ronpos::explain_ron_error(self.text, self.locator(), e, &|p: &str| (self.allowed)(p));
-        ArchError::Parse { file: self.file.to_path_buf(), line, col, field, message }
     }
 }

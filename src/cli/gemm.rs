@@ -183,11 +183,27 @@ pub fn run(a: &GemmArgs) -> Result<()> {
     }
     if let Some(out) = out {
         let want = binary32_matmul(a.pass, &x.data, xs, &y.data, ys);
-        let q = Quality::measure(&out, &want);
-        println!(
-            "  error vs binary32 matmul: max abs {:.3e}, max rel {:.3e}, SNR {:.2} dB",
-            q.max_abs_error, q.max_rel_error, q.snr_db
-        );
+        let f = Quality::measure_finite(&out, &want);
+        if f.overflowed > 0 {
+            println!(
+                "  overflow: {} of {} outputs overflowed to ±inf (|x| > {:.3e}, binary32's largest; {} in the binary32 reference)",
+                f.overflowed,
+                out.len(),
+                f32::MAX,
+                f.reference_overflowed
+            );
+        }
+        match f.quality {
+            Some(q) if f.overflowed == 0 && f.reference_overflowed == 0 => println!(
+                "  error vs binary32 matmul: max abs {:.3e}, max rel {:.3e}, SNR {:.2} dB",
+                q.max_abs_error, q.max_rel_error, q.snr_db
+            ),
+            Some(q) => println!(
+                "  error vs binary32 matmul over the {} outputs finite in both: max abs {:.3e}, max rel {:.3e}, SNR {:.2} dB",
+                f.compared, q.max_abs_error, q.max_rel_error, q.snr_db
+            ),
+            None => println!("  error vs binary32 matmul: none measured (no output is finite in both)"),
+        }
         if let Some(path) = &a.output {
             write_npy(path, &[shape.0, shape.1], &out)?;
             println!("  out {:<7} {:>5} x {:<6} -> {}", on, shape.0, shape.1, path.display());

@@ -59,17 +59,17 @@ pub fn run(a: &SweepArgs) -> Result<()> {
     let shard = a.shard.unwrap_or(Shard::ALL);
     // The size first, before any folder is made: a large sweep needs --shard or --yes.
     let size = fastbfp::sweep::size_estimate(&sweep, shard);
-    if !a.quiet || sweep.len() > CONFIRM_POINTS {
-        eprintln!("fastbfp sweep {}: {size}", a.sweep.display());
-    }
     if sweep.len() > CONFIRM_POINTS && a.shard.is_none() && !a.yes {
+        // The refusal carries the size, on the error's one line.
         return Err(super::UsageError(format!(
-            "{}: {} points is more than {CONFIRM_POINTS} for one invocation: split it with --shard I/N \
+            "{}: {size}: more than {CONFIRM_POINTS} points for one invocation: split it with --shard I/N \
              (e.g. a job array, then fastbfp merge) or confirm with --yes",
             a.sweep.display(),
-            sweep.len()
         ))
         .into());
+    }
+    if !a.quiet || sweep.len() > CONFIRM_POINTS {
+        eprintln!("fastbfp sweep {}: {size}", a.sweep.display());
     }
     let plan = plan_sweep(&sweep, &a.out, shard)?;
     let (points, skipped) = (plan.points.len(), plan.done.len());

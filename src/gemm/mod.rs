@@ -16,7 +16,7 @@ mod reference;
 
 pub use fast::{fast_gemm, fast_gemm_with, KernelIsa};
 pub use fused::{fast_gemm_from_f32, GemmScratch};
-pub use quality::{binary32_matmul, Quality};
+pub use quality::{binary32_matmul, FiniteQuality, Quality};
 pub use reference::reference_gemm;
 
 use serde::Serialize;

@@ -68,6 +68,35 @@ impl Quality {
         let snr_db = if noise == 0.0 { f64::INFINITY } else { 10.0 * (sig / noise).log10() };
         Self { max_abs_error: max_abs, max_rel_error: max_rel, snr_db }
     }
+    /// [`Quality::measure`] over the pairs where both `got` and `want` are finite, with the
+    /// outputs that overflowed to ±inf counted apart (their error would be NaN or infinite).
+    pub fn measure_finite(got: &[f32], want: &[f32]) -> FiniteQuality {
+        let (mut g, mut w) = (Vec::with_capacity(got.len()), Vec::with_capacity(want.len()));
+        let (mut overflowed, mut reference_overflowed) = (0, 0);
+        for (&a, &b) in got.iter().zip(want) {
+            overflowed += usize::from(!a.is_finite());
+            reference_overflowed += usize::from(!b.is_finite());
+            if a.is_finite() && b.is_finite() {
+                g.push(a);
+                w.push(b);
+            }
+        }
+        let quality = (!g.is_empty()).then(|| Self::measure(&g, &w));
+        FiniteQuality { quality, compared: g.len(), overflowed, reference_overflowed }
+    }
+}
+
+/// Quality over the finite outputs, and how many overflowed.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct FiniteQuality {
+    /// The figures over the pairs where both are finite; `None` when there is no such pair.
+    pub quality: Option<Quality>,
+    /// Pairs compared.
+    pub compared: usize,
+    /// Outputs that are ±inf (or NaN).
+    pub overflowed: usize,
+    /// Reference outputs that are ±inf (or NaN).
+    pub reference_overflowed: usize,
 }
 
 #[cfg(test)]
@@ -92,5 +121,15 @@ mod tests {
         let q = Quality::measure(&[1.1, 2.0], &[1.0, 2.0]);
         assert!((q.max_rel_error - 0.1).abs() < 1e-6);
         assert!((q.snr_db - 10.0 * (5.0f64 / 0.01).log10()).abs() < 1e-3);
+    }
+
+    #[test]
+    fn overflowed_outputs_are_counted_apart() {
+        let inf = f32::INFINITY;
+        let f = Quality::measure_finite(&[inf, -inf, 2.0], &[inf, 3.0, 2.0]);
+        assert_eq!((f.overflowed, f.reference_overflowed, f.compared), (2, 1, 1));
+        assert_eq!(f.quality.unwrap().snr_db, f64::INFINITY);
+        let f = Quality::measure_finite(&[inf], &[inf]);
+        assert_eq!((f.quality, f.overflowed, f.compared), (None, 1, 0));
     }
 }

@@ -88,7 +88,14 @@ pub enum SweepError {
     Write(#[from] WriteError),
     /// The Pareto plot could not be drawn.
     #[error("pareto plot: {0}")]
-    Plot(#[from] PlotError),
+    Plot(PlotError),
+}
+
+// Not `#[from]`: that would make the plot error a `source()` too, and `{:#}` would print it twice.
+impl From<PlotError> for SweepError {
+    fn from(e: PlotError) -> Self {
+        SweepError::Plot(e)
+    }
 }
 
 impl SweepError {

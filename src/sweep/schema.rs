@@ -1,6 +1,9 @@
 //! The sweep file's RON schema, exactly as written: every struct denies unknown fields;
-//! integers are read as `i64` so that an out-of-range value (`iterations: 0`, `values: [-4]`)
-//! reaches validation and gets a message with its allowed range.
+//! numbers are read as [`Num`] (any integer, or a float) so that an out-of-range value
+//! (`iterations: 0`, `values: [-4]`, `values: [1e300]`) reaches validation and gets a message
+//! with its field path and allowed range.
+
+use std::fmt;
 
 use serde::Deserialize;
 
@@ -27,13 +30,13 @@ pub(crate) struct SweepFile {
 pub(crate) struct OptionsFile {
     pub fidelity: FidelityFile,
     pub numerics: bool,
-    pub iterations: i64,
-    pub seed: u64,
+    pub iterations: Num,
+    pub seed: Num,
 }
 
 impl Default for OptionsFile {
     fn default() -> Self {
-        Self { fidelity: FidelityFile::Fold, numerics: false, iterations: 1, seed: 1 }
+        Self { fidelity: FidelityFile::Fold, numerics: false, iterations: Num::Int(1), seed: Num::Int(1) }
     }
 }
 
@@ -50,7 +53,64 @@ pub(crate) enum FidelityFile {
 #[serde(deny_unknown_fields)]
 pub(crate) struct AxisFile {
     pub param: String,
-    pub values: Vec<i64>,
+    pub values: Vec<Num>,
+}
+
+/// A number as written in the sweep file: an integer of any size RON reads, or a float.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub(crate) enum Num {
+    /// An integer.
+    Int(i128),
+    /// A float (`1e300`, `4.5`): never an allowed value, kept to name it in the message.
+    Float(f64),
+}
+
+impl Num {
+    /// The value when it is an integer in `lo..=hi`.
+    pub fn within(self, lo: i128, hi: i128) -> Option<i128> {
+        match self {
+            Num::Int(v) if (lo..=hi).contains(&v) => Some(v),
+            _ => None,
+        }
+    }
+}
+
+impl fmt::Display for Num {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Num::Int(v) => write!(f, "{v}"),
+            // `{:?}` keeps `1e300` short and `16.0` visibly a float.
+            Num::Float(v) => write!(f, "{v:?}"),
+        }
+    }
+}
+
+impl<'de> Deserialize<'de> for Num {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct V;
+        impl serde::de::Visitor<'_> for V {
+            type Value = Num;
+            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str("a number")
+            }
+            fn visit_i64<E>(self, v: i64) -> Result<Num, E> {
+                Ok(Num::Int(v.into()))
+            }
+            fn visit_u64<E>(self, v: u64) -> Result<Num, E> {
+                Ok(Num::Int(v.into()))
+            }
+            fn visit_i128<E>(self, v: i128) -> Result<Num, E> {
+                Ok(Num::Int(v))
+            }
+            fn visit_u128<E>(self, v: u128) -> Result<Num, E> {
+                Ok(i128::try_from(v).map_or(Num::Float(v as f64), Num::Int))
+            }
+            fn visit_f64<E>(self, v: f64) -> Result<Num, E> {
+                Ok(Num::Float(v))
+            }
+        }
+        d.deserialize_any(V)
+    }
 }
 
 /// RON options of the sweep file: `Some(...)` may be left out around optional values.

@@ -8,7 +8,7 @@ use serde::Serialize;
 
 use super::error::SweepError;
 use super::param::Param;
-use super::schema::{ron_options, AxisFile, FidelityFile, SweepFile};
+use super::schema::{ron_options, AxisFile, FidelityFile, Num, SweepFile};
 use crate::arch::{default_arch, load_arch, Arch};
 use crate::array::Fidelity;
 use crate::ronpos::Locator;
@@ -82,7 +82,7 @@ pub fn parse_sweep(text: &str, origin: &Path) -> Result<Sweep, SweepError> {
     if let Some(((line, col), message)) = crate::ronpos::too_deep(text) {
         return Err(SweepError::File { file: origin.to_path_buf(), line, col, field: String::new(), message });
     }
-    let rep = Rep { file: origin, locator: Locator::new(text) };
+    let rep = Rep { file: origin, text, locator: Locator::new(text) };
     let file: SweepFile = ron_options().from_str(text).map_err(|e| rep.ron(&e))?;
     let dir = origin.parent().unwrap_or(Path::new(""));
     let arch = match &file.arch {
@@ -97,18 +97,22 @@ pub fn parse_sweep(text: &str, origin: &Path) -> Result<Sweep, SweepError> {
         None => default_workload(),
     };
     let o = &file.options;
-    if !(1..=MAX_ITERATIONS).contains(&o.iterations) {
+    let Some(iterations) = o.iterations.within(1, MAX_ITERATIONS as i128) else {
         let msg = format!("options.iterations = {} is out of range: allowed 1..={MAX_ITERATIONS}", o.iterations);
         return Err(rep.at("options.iterations", msg));
-    }
+    };
+    let Some(seed) = o.seed.within(0, u64::MAX.into()) else {
+        let msg = format!("options.seed = {} is out of range: allowed 0..={}", o.seed, u64::MAX);
+        return Err(rep.at("options.seed", msg));
+    };
     let options = RunOptions {
         fidelity: match o.fidelity {
             FidelityFile::Fold => Fidelity::Fold,
             FidelityFile::Cycle => Fidelity::Cycle,
         },
         numerics: o.numerics,
-        iterations: o.iterations as usize,
-        seed: o.seed,
+        iterations: iterations as usize,
+        seed: seed as u64,
         mapping: None,
     };
     if file.axes.is_empty() {
@@ -187,10 +191,11 @@ fn check_axis(
     for (j, &v) in a.values.iter().enumerate() {
         let here = format!("{list}[{j}]");
         let (lo, hi) = param.range();
-        if v < lo as i64 || v > hi as i64 {
-            return Err(rep.at(&here, format!("{here} ({param}) = {v} is out of range: allowed {lo}..={hi}")));
-        }
-        if let Some(k) = a.values[..j].iter().position(|&w| w == v) {
+        let Some(v) = v.within(lo.into(), hi.into()) else {
+            let what = if matches!(v, Num::Float(_)) { "integers " } else { "" };
+            return Err(rep.at(&here, format!("{here} ({param}) = {v} is out of range: allowed {what}{lo}..={hi}")));
+        };
+        if let Some(k) = a.values[..j].iter().position(|&w| w == Num::Int(v)) {
             return Err(rep.at(&here, format!("{here} ({param}) = {v} repeats {list}[{k}]; give each value once")));
         }
         values.push(v as u64);
@@ -267,6 +272,7 @@ impl Sweep {
 /// Builds errors for the sweep file.
 struct Rep<'a> {
     file: &'a Path,
+    text: &'a str,
     locator: Locator,
 }
 
@@ -276,9 +282,16 @@ impl Rep<'_> {
         SweepError::File { file: self.file.to_path_buf(), line, col, field: field.to_string(), message }
     }
 
-    /// Rewords RON's errors that name Rust types; keeps the others.
+    /// Rewords RON's errors that name Rust types; names the field for the others; says so
+    /// when the file ends early.
     fn ron(&self, e: &ron::error::SpannedError) -> SweepError {
         use ron::Error as E;
+        let file = self.file.to_path_buf();
+        let pos = crate::ronpos::skip_blank(self.text, (e.span.start.line, e.span.start.col));
+        if let Some(((line, col), field, message)) = self.locator.ends_early(pos) {
+            return SweepError::File { file, line, col, field, message };
+        }
+        let here = self.locator.path_at(pos).to_string();
         let message = match &e.code {
             E::NoSuchStructField { expected, found, .. } => {
                 format!("unknown field `{found}`; allowed fields here: {}", expected.join(", "))
@@ -291,12 +304,33 @@ impl Rep<'_> {
             other => {
                 let s = other.to_string();
                 let mut c = s.chars();
-                c.next().map_or(String::new(), |f| f.to_lowercase().chain(c).collect())
+                let what: String = c.next().map_or(String::new(), |f| f.to_lowercase().chain(c).collect());
+                match allowed(&here) {
+                    Some(a) => format!("{here}: {what}; allowed {a}"),
+                    None if !here.is_empty() => format!("{here}: {what}"),
+                    None => what,
+                }
             }
         };
         let (line, col) = (e.span.start.line, e.span.start.col);
-        SweepError::File { file: self.file.to_path_buf(), line, col, field: String::new(), message }
+        SweepError::File { file, line, col, field: here, message }
     }
+}
+
+/// The allowed values of a sweep-file field, for RON's type errors.
+fn allowed(path: &str) -> Option<String> {
+    let tail = path.rsplit('.').next().unwrap_or(path);
+    Some(match tail {
+        "arch" | "workload" => "a path (string) relative to this file, or leave the field out".into(),
+        "fidelity" => "fold, cycle".into(),
+        "numerics" => "true, false".into(),
+        "iterations" => format!("1..={MAX_ITERATIONS}"),
+        "seed" => format!("0..={}", u64::MAX),
+        "axes" => "a list of (param: \"...\", values: [...])".into(),
+        "param" => format!("a parameter name (string): {}", Param::all_paths()),
+        _ if tail.starts_with("values") => "integers in the parameter's range (docs/sweep.md)".into(),
+        _ => return None,
+    })
 }
 
 #[cfg(test)]

@@ -44,14 +44,14 @@ pub enum EngineError {
         what: String,
     },
     /// Another refusal of the numerics or the timing model.
-    #[error("layer `{layer}` {pass}: {source}")]
+    #[error("layer `{layer}` {pass}: {error}")]
     Gemm {
         /// The layer.
         layer: String,
         /// The pass.
         pass: Pass,
-        /// Why.
-        source: Box<GemmError>,
+        /// Why (its text is part of this message, so it is not a `source()`).
+        error: Box<GemmError>,
     },
     /// A GEMM the workload's lowering does not list (an internal inconsistency).
     #[error("layer {layer} {pass}: no such GEMM in the workload's lowering (shapes {x:?} x {y:?})")]
@@ -248,7 +248,7 @@ impl Engine {
         let sim = simulate_gemm(&self.arch, &req).map_err(|source| EngineError::Gemm {
             layer: g.layer.clone(),
             pass: g.pass,
-            source: Box::new(source),
+            error: Box::new(source),
         })?;
         let actions = Actions::from_gemm(&sim, &self.arch);
         let c = GemmCost {
@@ -284,7 +284,7 @@ impl Engine {
             BfpError::NonFinite { .. } => {
                 EngineError::NonFinite { layer: layer.to_string(), pass, what: e.to_string() }
             }
-            e => EngineError::Gemm { layer: layer.to_string(), pass, source: Box::new(e.into()) },
+            e => EngineError::Gemm { layer: layer.to_string(), pass, error: Box::new(e.into()) },
         };
         let iteration = self.iteration;
         let evaluated = {
@@ -352,7 +352,7 @@ impl Matmul<f32> for Engine {
         let out = match self.element {
             Some(cell) => baseline_gemm(cell, pass, x, xs, y, ys).map_err(|e| match e {
                 GemmError::Bfp(b @ BfpError::NonFinite { .. }) => nonfinite(b.to_string()),
-                e => EngineError::Gemm { layer: layer.clone(), pass, source: Box::new(e) },
+                e => EngineError::Gemm { layer: layer.clone(), pass, error: Box::new(e) },
             })?,
             None => {
                 let mut spec = spec_for(&self.arch, pass);
@@ -370,7 +370,7 @@ impl Matmul<f32> for Engine {
                 fast_gemm_from_f32(&spec, xy.0, xy.1, first_job, (&xn, &yn), &mut self.scratch).map_err(
                     |e| match e {
                         GemmError::Bfp(b @ BfpError::NonFinite { .. }) => nonfinite(b.to_string()),
-                        e => EngineError::Gemm { layer: layer.clone(), pass, source: Box::new(e) },
+                        e => EngineError::Gemm { layer: layer.clone(), pass, error: Box::new(e) },
                     },
                 )?
             }

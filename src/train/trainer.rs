@@ -28,12 +28,12 @@ pub const MAX_ITERATIONS: usize = 10_000_000;
 #[derive(Debug, thiserror::Error)]
 pub enum TrainError {
     /// The workload cannot be trained.
-    #[error("{}: {source}", workload.display())]
+    #[error("{}: {error}", workload.display())]
     Net {
         /// The workload file.
         workload: std::path::PathBuf,
-        /// Why.
-        source: NetError,
+        /// Why (its text is part of this message, so it is not a `source()`).
+        error: NetError,
     },
     /// The data set does not fit the network.
     #[error("{data}: {message}")]
@@ -313,7 +313,7 @@ pub fn train(
     options: &TrainOptions,
     progress: &(dyn Fn(Progress) + Sync),
 ) -> Result<TrainReport, TrainError> {
-    let net = Network::new(wl).map_err(|source| TrainError::Net { workload: wl.origin.clone(), source })?;
+    let net = Network::new(wl).map_err(|source| TrainError::Net { workload: wl.origin.clone(), error: source })?;
     check_data(&net, data)?;
     let arch = policy_arch(options.policy, arch)?;
     let cfg = &options.config;

@@ -161,13 +161,23 @@ pub(crate) fn npy(
         "allowed [{r}, {c}] (one instance) or [{}, {r}, {c}] (every instance) for {} of layer {layer}, {}",
         g.instances, op.tag, g.pass
     );
-    match load.tensor.shape.as_slice() {
-        &[rr, cc] if (rr, cc) == (r, c) => Ok(load.tensor.data),
+    let (data, first) = match load.tensor.shape.as_slice() {
+        &[rr, cc] if (rr, cc) == (r, c) => (load.tensor.data, None),
         &[i, rr, cc] if (i, rr, cc) == (g.instances, r, c) => {
-            Ok(load.tensor.data[instance * n..(instance + 1) * n].to_vec())
+            (load.tensor.data[instance * n..(instance + 1) * n].to_vec(), Some(instance))
         }
-        shape => Err(fail(format!("shape {shape:?} does not fit; {expected}"))),
+        shape => return Err(fail(format!("shape {shape:?} does not fit; {expected}"))),
+    };
+    // The converter refuses NaN and infinities: name the file's element, not the GEMM's operand.
+    if let Some((k, v)) = data.iter().enumerate().find(|(_, v)| !v.is_finite()) {
+        let what = if v.is_nan() { "NaN".to_string() } else { format!("{v}") };
+        let at = match first {
+            None => format!("element {k} ([{}, {}])", k / c, k % c),
+            Some(i) => format!("element {} ([{i}, {}, {}])", i * n + k, k / c, k % c),
+        };
+        return Err(fail(format!("{at} is {what}; allowed finite values only (the BFP converter's input)")));
     }
+    Ok(data)
 }
 
 /// At load time: every `.npy` file the lowered GEMMs will read exists.

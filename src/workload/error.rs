@@ -5,7 +5,7 @@
 
 use std::path::{Path, PathBuf};
 
-use crate::ronpos::Locator;
+use crate::ronpos::PositionedError;
 
 /// Why a workload could not be loaded, or its operand data not read.
 ///
@@ -89,21 +89,19 @@ impl WorkloadError {
     }
 }
 
-/// Builds errors for one file, locating field paths in its text on demand.
-pub(crate) struct Reporter<'a> {
-    pub file: &'a Path,
-    text: &'a str,
-    locator: std::cell::OnceCell<Locator>,
+impl PositionedError for WorkloadError {
+    fn positioned(file: PathBuf, line: usize, col: usize, field: String, message: String) -> Self {
+        WorkloadError::Parse { file, line, col, field, message }
+    }
 }
+
+/// Builds errors for one workload file (see [`crate::ronpos::Reporter`]).
+pub(crate) type Reporter<'a> = crate::ronpos::Reporter<'a, WorkloadError>;
 
 impl<'a> Reporter<'a> {
     /// A reporter for `text`, read from `file`.
     pub(crate) fn new(file: &'a Path, text: &'a str) -> Self {
-        Self { file, text, locator: std::cell::OnceCell::new() }
-    }
-
-    fn locator(&self) -> &Locator {
-        self.locator.get_or_init(|| Locator::new(self.text))
+        Self::with_allowed(file, text, super::validate::allowed)
     }
 
     /// `path = value is out of range: allowed ...`.
@@ -113,22 +111,14 @@ impl<'a> Reporter<'a> {
 
     /// A free-form message about the field `path`, placed at its value.
     pub(crate) fn message(&self, path: &str, message: String) -> WorkloadError {
-        let (line, col) = self.locator().value_pos(path);
-        WorkloadError::Parse { file: self.file.to_path_buf(), line, col, field: path.to_string(), message }
+        self.at(path, path, message)
     }
 
     /// A graph error about `layers`, placed at the field `path`.
     pub(crate) fn graph(&self, path: &str, layers: &[&str], message: String) -> WorkloadError {
-        let (line, col) = self.locator().value_pos(path);
+        let (line, col) = self.pos(path);
         let layers = layers.iter().map(|s| s.to_string()).collect();
-        WorkloadError::Graph { file: self.file.to_path_buf(), line, col, field: path.to_string(), layers, message }
-    }
-
-    /// Rewords one of RON's errors: the field path found from its position, the allowed
-    /// fields, variants or values.
-    pub(crate) fn ron(&self, e: &ron::error::SpannedError) -> WorkloadError {
-        let (pos, field, message) =
-            crate::ronpos::explain_ron_error(self.text, self.locator(), e, &super::validate::allowed);
-        WorkloadError::Parse { file: self.file.to_path_buf(), line: pos.0, col: pos.1, field, message }
+        let file = self.file().to_path_buf();
+        WorkloadError::Graph { file, line, col, field: path.to_string(), layers, message }
     }
 }
