@@ -198,11 +198,13 @@ pub enum RunError {
 /// Memory the per-GEMM records of one run may take: 2 GiB.
 pub const RECORD_MEMORY_LIMIT_BYTES: u64 = 2 << 30;
 
-/// A lower bound of the bytes one GEMM's record keeps: the record itself and the per-cell busy
-/// counts (the fold timelines kept come on top: [`FOLD_RECORD_BYTES`] a fold, at most
-/// [`TIMELINE_FOLDS_PER_GEMM`] a GEMM and only in iteration 0).
+/// The bytes one GEMM's record keeps: the record itself, the per-cell busy counts, and its
+/// share of `report.json`, which is built in memory from the records (about 6 KiB a GEMM;
+/// measured 15 KB a record in all on a 32 x 32 array). The fold timelines kept come on top:
+/// [`FOLD_RECORD_BYTES`] a fold, at most [`TIMELINE_FOLDS_PER_GEMM`] a GEMM and only in
+/// iteration 0.
 pub fn record_bytes(arch: &Arch) -> u64 {
-    std::mem::size_of::<GemmRecord>() as u64 + 8 * arch.array.rows as u64 * arch.array.cols as u64 + 512
+    std::mem::size_of::<GemmRecord>() as u64 + 8 * arch.array.rows as u64 * arch.array.cols as u64 + 512 + 6144
 }
 
 /// Bytes of one fold's timeline entry.

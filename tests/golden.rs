@@ -578,3 +578,14 @@ fn vectors_ignore_overlapped_folds_and_the_mapper() {
     let other = export(&arch, &case).unwrap();
     assert_eq!(plain.files, other.files);
 }
+
+#[test]
+fn a_huge_array_is_refused_before_replaying_its_vectors() {
+    // A 4096 x 4096 array on a small case: the replay would step ~10^11 cell-cycles.
+    let mut arch = load_arch(&root().join("arch/fast-4x4.ron")).unwrap();
+    arch.array.rows = 4096;
+    arch.array.cols = 4096;
+    let case = load_case(&root().join("traces/golden/forward-multifold.ron")).unwrap();
+    let err = export(&arch, &case).err().expect("refused").to_string();
+    assert!(err.contains("cell-cycles") && err.contains("smaller array"), "{err}");
+}

@@ -186,8 +186,15 @@ pub fn export(arch: &Arch, case: &Case) -> Result<Golden, GoldenError> {
     if estimate > MAX_GOLDEN_CYCLES {
         return Err(GoldenError::TooLarge { case: case.name.clone(), cycles: estimate, limit: MAX_GOLDEN_CYCLES });
     }
-    let spec = case_spec(arch, case)?;
     let (r, c) = (arch.array.rows, arch.array.cols);
+    // The replay steps every cell every cycle (and the port files grow with the edges).
+    let cells = r as u64 * c as u64;
+    let work = estimate.saturating_mul(cells);
+    let limit = crate::array::estimate::MAX_TICK_CELL_CYCLES;
+    if work > limit {
+        return Err(GoldenError::TooMuchWork { case: case.name.clone(), cycles: estimate, cells, work, limit });
+    }
+    let spec = case_spec(arch, case)?;
     let (xd, yd) = case_data(case)?;
     let (xs, ys) = case.operand_shapes();
     let [xn, yn, on] = case.pass.operand_names();

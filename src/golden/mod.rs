@@ -86,6 +86,20 @@ pub enum GoldenError {
         /// The limit.
         limit: u64,
     },
+    /// The tick-model replay behind the vectors would step too many cell-cycles.
+    #[error("{case}: replaying {cycles} cycles on {cells} cells ({work} cell-cycles) is more than the {limit} allowed; use a smaller array for golden vectors")]
+    TooMuchWork {
+        /// The case.
+        case: String,
+        /// Timeline cycles.
+        cycles: u64,
+        /// Cells of the array.
+        cells: u64,
+        /// Cycles x cells.
+        work: u64,
+        /// The limit.
+        limit: u64,
+    },
     /// A waveform that would be too large to write.
     #[error("{what}: a VCD of {cycles} cycles x {cells} cells is more than the {limit} cell-cycles allowed (about 70 bytes each); use a smaller GEMM or array for waveforms")]
     VcdTooLarge {

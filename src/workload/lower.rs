@@ -180,7 +180,7 @@ impl Workload {
             let n = op.shape.0.checked_mul(op.shape.1);
             if instance >= g.instances || n.is_none_or(|n| n > crate::tensor::DEFAULT_MAX_ELEMENTS) {
                 let message = format!(
-                    "layer {} {}: instance {instance} of {} of a {} x {} operand cannot be materialised (at most 2^28 elements)",
+                    "layer {} {}: instance {instance} of {} of a {} x {} operand cannot be materialised (at most 2^26 elements)",
                     g.layer, g.pass, g.instances, op.shape.0, op.shape.1
                 );
                 return Err(WorkloadError::Data { path: self.origin.clone(), workload: self.origin.clone(), message });
