@@ -233,7 +233,7 @@ pub fn simulate_gemm(arch: &Arch, req: &GemmRequest) -> Result<GemmSim, GemmErro
                 out_shape,
             });
         }
-        let mut plan = plan(arch, req, &geometry, &mem, storage, storage, out_bits, macs);
+        let mut plan = plan(arch, req, &geometry, &mem, storage, storage, out_bits);
         let gate = MemorySystem::new(mem, geometry, storage, storage, out_bits);
         let (run, gate) = plan.run(&geometry, None, &cfg, req.fidelity, gate);
         return Ok(finish(arch, req, geometry, macs, run, gate, out, None, out_shape, 0, plan));
@@ -261,7 +261,7 @@ pub fn simulate_gemm(arch: &Arch, req: &GemmRequest) -> Result<GemmSim, GemmErro
         let f = arch.bfp_format(out_class);
         f.group_bits().div_ceil(f.group() as u64)
     };
-    let mut plan = plan(arch, req, &geometry, &mem, storage(fx), storage(fy), out_bits, macs);
+    let mut plan = plan(arch, req, &geometry, &mem, storage(fx), storage(fy), out_bits);
     let gate = MemorySystem::new(mem, geometry, storage(fx), storage(fy), out_bits);
     let (run, gate) = plan.run(&geometry, ops.as_ref(), &cfg, req.fidelity, gate);
     let flags = ops.as_ref().map(|o| o.flags());
@@ -355,7 +355,6 @@ fn plan(
     x: OperandStorage,
     y: OperandStorage,
     out_bits: u64,
-    _macs: u64,
 ) -> Plan {
     let (r, c) = (arch.array.rows, arch.array.cols);
     let dims = PassDims::of(geo);

@@ -43,3 +43,6 @@ pub mod sweep;
 pub mod tensor;
 pub mod train;
 pub mod workload;
+
+#[cfg(test)]
+mod test_rng;

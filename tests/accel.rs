@@ -2,25 +2,16 @@
 //! in the loop (stalls included), the numbers equal the reference loops, explicit transposes
 //! cost what they should, and traffic follows the chunk planes actually read.
 
-use std::path::Path;
+mod common;
+use common::{arch, data};
 
 use fastbfp::accel::{simulate_gemm, spec_for, GemmRequest};
-use fastbfp::arch::{load_arch, Arch, Transpose};
+use fastbfp::arch::{Arch, Transpose};
 use fastbfp::array::Fidelity;
 use fastbfp::gemm::baseline::{baseline_gemm, ElementCell};
 use fastbfp::gemm::{quantize_operands, reference_gemm, Pass};
 use fastbfp::sim::StallReason;
 use proptest::prelude::*;
-
-fn arch(name: &str) -> Arch {
-    load_arch(&Path::new(env!("CARGO_MANIFEST_DIR")).join("arch").join(name)).unwrap()
-}
-
-fn data(n: usize, seed: u32) -> Vec<f32> {
-    (0..n)
-        .map(|i| (((i as u32).wrapping_mul(2654435761).wrapping_add(seed) >> 8) % 2001) as f32 / 250.0 - 4.0)
-        .collect()
-}
 
 /// Operand shapes of `pass` for output `rows x cols` and reduction `red`.
 fn shapes(pass: Pass, rows: usize, cols: usize, red: usize) -> ((usize, usize), (usize, usize)) {

@@ -3,26 +3,18 @@
 //! GEMMs; hand-computed on-chip im2col and spilled partial sums; output bits that do not
 //! depend on the mapping.
 
+mod common;
+use common::{arch, data};
 use std::path::Path;
 
 use fastbfp::accel::{simulate_gemm, spec_for, GemmRequest, GemmSim};
-use fastbfp::arch::{load_arch, Arch, Im2col, MapperKind, Objective};
+use fastbfp::arch::{Arch, Im2col, MapperKind, Objective};
 use fastbfp::array::Fidelity;
 use fastbfp::gemm::Pass;
 use fastbfp::mapping::{
     candidates, estimate, score, search, ConvWindow, Dim, Mapping, MappingContext, OperandBits, PassDims, Role, ORDERS,
 };
 use proptest::prelude::*;
-
-fn arch(name: &str) -> Arch {
-    load_arch(&Path::new(env!("CARGO_MANIFEST_DIR")).join("arch").join(name)).unwrap()
-}
-
-fn data(n: usize, seed: u32) -> Vec<f32> {
-    (0..n)
-        .map(|i| (((i as u32).wrapping_mul(2654435761).wrapping_add(seed) >> 8) % 2001) as f32 / 250.0 - 4.0)
-        .collect()
-}
 
 /// Simulates `pass` of a GEMM with dimensions `(n, k, b)` (DESIGN §6) on `a`.
 fn sim(

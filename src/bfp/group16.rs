@@ -162,16 +162,7 @@ mod tests {
     use super::super::{BfpFormat, ConvertJob, ConvertSpec, ExpBase, GroupAxis, Rounding};
     use super::*;
 
-    /// xorshift64*: deterministic test values.
-    struct Rng(u64);
-    impl Rng {
-        fn next(&mut self) -> u64 {
-            self.0 ^= self.0 >> 12;
-            self.0 ^= self.0 << 25;
-            self.0 ^= self.0 >> 27;
-            self.0.wrapping_mul(0x2545_F491_4F6C_DD1D)
-        }
-    }
+    use crate::test_rng::Rng;
 
     #[test]
     fn simd_step_equals_the_scalar_step() {

@@ -280,26 +280,18 @@ mod tests {
     use super::super::fused::{convert_packed, make_job, Role};
     use crate::bfp::{BfpFormat, ConvertSpec, ExpBase, GroupAxis, LfsrParams, Rounding};
 
-    /// xorshift64*: deterministic test values.
-    struct Rng(u64);
-    impl Rng {
-        fn next(&mut self) -> u64 {
-            self.0 ^= self.0 >> 12;
-            self.0 ^= self.0 << 25;
-            self.0 ^= self.0 >> 27;
-            self.0.wrapping_mul(0x2545_F491_4F6C_DD1D)
-        }
-        /// Zeros, subnormals, both signs, and exponents spread over ~50 binades.
-        fn value(&mut self) -> f32 {
-            let v = self.next();
-            match v % 13 {
-                0 => 0.0,
-                1 => -0.0,
-                2 => f32::from_bits((v >> 8) as u32 & 0x807F_FFFF),
-                _ => {
-                    let exp = 100 + (v >> 20) as u32 % 50;
-                    f32::from_bits(((v >> 40) as u32 & 0x8000_0000) | (exp << 23) | (v as u32 & 0x7F_FFFF))
-                }
+    use crate::test_rng::Rng;
+
+    /// Zeros, subnormals, both signs, and exponents spread over ~50 binades.
+    fn value(rng: &mut Rng) -> f32 {
+        let v = rng.next();
+        match v % 13 {
+            0 => 0.0,
+            1 => -0.0,
+            2 => f32::from_bits((v >> 8) as u32 & 0x807F_FFFF),
+            _ => {
+                let exp = 100 + (v >> 20) as u32 % 50;
+                f32::from_bits(((v >> 40) as u32 & 0x8000_0000) | (exp << 23) | (v as u32 & 0x7F_FFFF))
             }
         }
     }
@@ -316,7 +308,7 @@ mod tests {
         let modes = [Rounding::Truncate, Rounding::Nearest, Rounding::Even, Rounding::Stochastic];
         let mut cases = 0;
         for (si, &(rows, cols)) in shapes.iter().enumerate() {
-            let data: Vec<f32> = (0..rows * cols).map(|_| rng.value()).collect();
+            let data: Vec<f32> = (0..rows * cols).map(|_| value(&mut rng)).collect();
             for m in [1u32, 2, 4, 7, 8, 15] {
                 for (e_bits, base) in [(8, ExpBase::PerTensor), (4, ExpBase::PerTensor), (3, ExpBase::Pinned(-12))] {
                     for rounding in modes {
