@@ -233,7 +233,7 @@ pub fn simulate_gemm(arch: &Arch, req: &GemmRequest) -> Result<GemmSim, GemmErro
                 out_shape,
             });
         }
-        let mut plan = plan(arch, req, &geometry, &mem, storage, storage, out_bits);
+        let mut plan = plan(arch, req, &geometry, &mem, storage, storage, out_bits)?;
         let gate = MemorySystem::new(mem, geometry, storage, storage, out_bits);
         let (run, gate) = plan.run(&geometry, None, &cfg, req.fidelity, gate);
         return Ok(finish(arch, req, geometry, macs, run, gate, out, None, out_shape, 0, plan));
@@ -261,7 +261,7 @@ pub fn simulate_gemm(arch: &Arch, req: &GemmRequest) -> Result<GemmSim, GemmErro
         let f = arch.bfp_format(out_class);
         f.group_bits().div_ceil(f.group() as u64)
     };
-    let mut plan = plan(arch, req, &geometry, &mem, storage(fx), storage(fy), out_bits);
+    let mut plan = plan(arch, req, &geometry, &mem, storage(fx), storage(fy), out_bits)?;
     let gate = MemorySystem::new(mem, geometry, storage(fx), storage(fy), out_bits);
     let (run, gate) = plan.run(&geometry, ops.as_ref(), &cfg, req.fidelity, gate);
     let flags = ops.as_ref().map(|o| o.flags());
@@ -355,27 +355,32 @@ fn plan(
     x: OperandStorage,
     y: OperandStorage,
     out_bits: u64,
-) -> Plan {
+) -> Result<Plan, GemmError> {
     let (r, c) = (arch.array.rows, arch.array.cols);
     let dims = PassDims::of(geo);
     let conv = on_chip_conv(arch, req, &dims, y.group as usize);
     let ctx = mapping_context(arch, geo, mem, x, y, out_bits, conv);
     let compulsory_dram_bits = compulsory_bits(&ctx);
+    // Stream tiles multiply the folds (and their timeline records): a mapping may have at
+    // most MAPPED_FOLDS, or the fold-by-fold count when that is already more.
+    let canonical = Mapping::canonical(&dims, r, c).fold_count(&dims, r, c);
+    let most = canonical.clamp(MAPPED_FOLDS, MAX_FOLDS);
     let chosen = match (req.mapping, arch.mapping.mapper) {
         (Some(m), _) => {
             let m = m.legalised(&dims, r, c);
+            let folds = m.fold_count(&dims, r, c);
+            if folds > most {
+                let (pass, mapping) = (geo.pass, m.label());
+                return Err(GemmError::MappingTooManyFolds { pass, mapping, folds, limit: most });
+            }
             Some((m, crate::mapping::estimate(&ctx, &m)))
         }
         (None, MapperKind::Search) => {
-            // Stream tiles multiply the folds (and their timeline records): at most
-            // MAPPED_FOLDS, or the fold-by-fold count when that is already more.
-            let canonical = Mapping::canonical(&dims, r, c).fold_count(&dims, r, c);
-            let most = canonical.clamp(MAPPED_FOLDS, MAX_FOLDS);
             crate::mapping::search(&ctx, arch.mapping.objective, most).map(|s| (s.mapping, Some(s.estimate)))
         }
         (None, MapperKind::Folds) => None,
     };
-    match chosen {
+    Ok(match chosen {
         Some((m, estimate)) => {
             let tracker = conv.and_then(FeatureMapTracker::new);
             let residency = TiledResidency::new(m, dims, tracker, y.group as usize);
@@ -394,7 +399,7 @@ fn plan(
             estimate: None,
             compulsory_dram_bits,
         },
-    }
+    })
 }
 
 /// Feature-map elements the convolution touches (whole input rows that some output row

@@ -328,3 +328,25 @@ fn run_reports_and_forces_mappings_from_the_command_line() {
     assert!(String::from_utf8_lossy(&bad.stderr).contains("ROWSxCOLSxSTREAM:ORDER"));
     assert!(!tmp.path().join("bad").exists());
 }
+
+#[test]
+fn a_forced_mapping_with_too_many_folds_is_refused_before_planning() {
+    // One-unit tiles on a 4x4 array: 512 x 64 x 4096 units would be 8.6 million folds.
+    let a = arch("fast-4x4.ron");
+    let d = PassDims::elements(Pass::Forward, 512, 1024, 4096);
+    let (xs, ys) = (d.shape(Role::X), d.shape(Role::Y));
+    let m = Mapping { tile: [1, 1, 1], order: ORDERS[0], streamed: [false; 2] };
+    let req = GemmRequest {
+        spec: spec_for(&a, Pass::Forward),
+        x: (&[], xs.0, xs.1),
+        y: (&[], ys.0, ys.1),
+        names: ("X", "Y"),
+        fidelity: Fidelity::Fold,
+        numerics: false,
+        first_job: 0,
+        conv: None,
+        mapping: Some(m),
+    };
+    let err = simulate_gemm(&a, &req).unwrap_err().to_string();
+    assert!(err.contains("forced mapping") && err.contains("use larger tiles"), "{err}");
+}

@@ -43,7 +43,8 @@ pub struct RunArgs {
     pub seed: u64,
     /// Force one mapping on every GEMM instead of the arch's mapper: tile sizes
     /// ROWSxCOLSxSTREAM (0 = whole extent; rounded to whole folds and clamped per GEMM) and the
-    /// loop order outermost first, e.g. `64x32x2048:stream>row>col`.
+    /// loop order outermost first, e.g. '64x32x2048:stream>row>col' (quote it: `>` is a
+    /// shell redirection). At most 100000 folds per GEMM.
     #[arg(long, value_name = "TILES:ORDER")]
     pub mapping: Option<fastbfp::mapping::ForcedMapping>,
     /// No progress bar and no summary (files only).

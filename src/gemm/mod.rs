@@ -129,6 +129,18 @@ pub enum GemmError {
     /// A conversion parameter or an input value the converter refuses.
     #[error(transparent)]
     Bfp(#[from] BfpError),
+    /// A forced mapping (`--mapping`) with more folds than a run may hold.
+    #[error("{pass}: the forced mapping {mapping} gives {folds} folds, more than the {limit} allowed for this GEMM; use larger tiles")]
+    MappingTooManyFolds {
+        /// The pass.
+        pass: Pass,
+        /// The mapping as legalised for this GEMM.
+        mapping: String,
+        /// Folds it would need.
+        folds: u64,
+        /// The limit.
+        limit: u64,
+    },
     /// A simulation too large to hold in memory (its fold timeline alone).
     #[error("{pass}: {folds} folds on a {rows} x {cols} array is more than the {limit} a run may hold in memory; use a larger array or a smaller GEMM")]
     TooManyFolds {
