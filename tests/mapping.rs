@@ -10,7 +10,7 @@ use std::path::Path;
 use fastbfp::accel::{simulate_gemm, spec_for, GemmRequest, GemmSim};
 use fastbfp::arch::{Arch, Im2col, MapperKind, Objective};
 use fastbfp::array::Fidelity;
-use fastbfp::gemm::Pass;
+use fastbfp::gemm::{quantize_operands, reference_gemm, Pass};
 use fastbfp::mapping::{
     candidates, estimate, score, search, ConvWindow, Dim, Mapping, MappingContext, OperandBits, PassDims, Role, ORDERS,
 };
@@ -130,6 +130,13 @@ proptest! {
         prop_assert_eq!(tick.traffic, fold.traffic);
         let bits = |s: &GemmSim| s.out.as_ref().map(|v| v.iter().map(|f| f.to_bits()).collect::<Vec<_>>());
         prop_assert_eq!(bits(&tick), bits(&fold));
+        // The bits are DESIGN §6's: the reference loop on the converted operands.
+        let d = PassDims::elements(pass, dims.0, dims.1, dims.2);
+        let (xs, ys) = (d.shape(Role::X), d.shape(Role::Y));
+        let (x, y) = (data(xs.0 * xs.1, 3), data(ys.0 * ys.1, 9));
+        let ops = quantize_operands(&spec_for(&a, pass), (&x, xs.0, xs.1), (&y, ys.0, ys.1), 0).unwrap();
+        let want: Vec<u32> = reference_gemm(&ops).iter().map(|f| f.to_bits()).collect();
+        prop_assert_eq!(bits(&tick), Some(want));
         // The fold-by-fold schedule gives the same bits.
         a.mapping.mapper = MapperKind::Folds;
         let plain = sim(&a, pass, dims, None, None, Fidelity::Cycle, true);
@@ -267,6 +274,10 @@ fn a_reduction_split_outside_the_output_loops_spills_its_partial_sums() {
     assert_eq!(k.traffic.dram_psum_bits, 0);
     let bits = |g: &GemmSim| g.out.as_ref().unwrap().iter().map(|f| f.to_bits()).collect::<Vec<_>>();
     assert_eq!(bits(&s), bits(&k));
+    // ... and are DESIGN §6's reference loop's.
+    let (x, y) = (data(4 * 128, 3), data(128 * 16, 9));
+    let ops = quantize_operands(&spec_for(&a, Pass::Forward), (&x, 4, 128), (&y, 128, 16), 0).unwrap();
+    assert_eq!(bits(&s), reference_gemm(&ops).iter().map(|f| f.to_bits()).collect::<Vec<_>>());
     // The closed-form model agrees.
     assert_eq!(s.mapping_estimate.unwrap().dram_bits(), moved(&s));
 }
