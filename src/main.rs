@@ -14,16 +14,22 @@ fn main() {
             // block (which `--help` shows).
             let text = e.render().to_string();
             let first: Vec<&str> = text.lines().take_while(|l| !l.trim().is_empty()).map(str::trim).collect();
-            eprintln!("{} (see --help)", first.join(" "));
+            cli::out::write_err(format_args!("{} (see --help)\n", first.join(" ")));
             std::process::exit(2);
         }
     };
     // No command: the default simulation (`run` with every default).
     let command = args.command.unwrap_or_else(cli::default_command);
     if let Err(e) = cli::run(command) {
-        eprintln!("error: {}", one_line(&e));
+        cli::out::write_err(format_args!("error: {}\n", one_line(&e)));
         let usage = e.downcast_ref::<cli::UsageError>().is_some();
         std::process::exit(if usage { 2 } else { 1 });
+    }
+    // A closed stdout pipe is not an error (`fastbfp gemm ... | head -1`); any other failure
+    // to write the output is.
+    if let Some(e) = cli::out::stdout_error() {
+        cli::out::write_err(format_args!("error: writing to stdout: {e}\n"));
+        std::process::exit(1);
     }
 }
 

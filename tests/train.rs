@@ -333,7 +333,17 @@ fn default_train_prints_a_summary_and_writes_every_output() {
     assert!(!json["decisions"].as_array().unwrap().is_empty());
     let epochs = std::fs::read_to_string(dir.join("epochs.csv")).unwrap();
     let mut rd = csv::Reader::from_reader(epochs.as_bytes());
-    assert_eq!(rd.records().count(), 2);
+    let rows: Vec<csv::StringRecord> = rd.records().map(Result::unwrap).collect();
+    assert_eq!(rows.len(), 2);
+    // Epochs count from 1 in epochs.csv, train.json and the summary table alike.
+    assert_eq!((&rows[0][0], &rows[1][0]), ("1", "2"));
+    let json_epochs: Vec<u64> =
+        json["epochs"].as_array().unwrap().iter().map(|e| e["epoch"].as_u64().unwrap()).collect();
+    assert_eq!(json_epochs, [1, 2]);
+    let table_epoch = out.lines().find(|l| l.trim_start().starts_with("2 ")).map(|l| l.split_whitespace().next());
+    assert_eq!(table_epoch, Some(Some("2")), "{out}");
+    // The schedule as the workload file writes it, not Rust's debug form.
+    assert!(out.contains("(cosine(min_lr: 0))"), "{out}");
     let precision = std::fs::read_to_string(dir.join("precision.csv")).unwrap();
     assert!(precision.starts_with("iteration,layer,l,class,epsilon,r,bits"));
     let npz = std::fs::read(dir.join("weights.npz")).unwrap();
@@ -370,6 +380,10 @@ fn compare_writes_a_folder_per_policy_and_the_table() {
         &["train", "--compare", "fp32,fixed:2,fast", "--epochs", "1", "--eval-every", "20", "-o", "cmp"],
     ));
     assert!(out.contains("target test accuracy") && out.contains("fixed:2"), "{out}");
+    // The header names the given arch's array and each policy's own arch (fp32 runs on the
+    // fp32 cell, not on the first policy's).
+    assert!(out.starts_with("fastbfp train --compare: mlp-digits on the array of fast-32x32 (32 x 32"), "{out}");
+    assert!(out.contains("policies: fp32 on fp32-32x32, fixed:2 on fast-32x32, fast on fast-32x32"), "{out}");
     let dir = tmp.path().join("cmp");
     for f in ["fp32", "fixed-2", "fast"] {
         assert!(dir.join(f).join("train.json").exists(), "{f}/train.json");

@@ -1,5 +1,6 @@
 //! `fastbfp compare`: the same workload on several archs, side by side.
 
+use super::out::{errln, out, outln};
 use std::path::PathBuf;
 
 use anyhow::{bail, Result};
@@ -71,9 +72,9 @@ pub fn run(a: &CompareArgs) -> Result<()> {
     bar.finish_and_clear();
     let written = fastbfp::report::write_compare(&a.out, &wl.name, &rows)?;
     for n in &written.notes {
-        eprintln!("warning: {n}");
+        errln!("warning: {n}");
     }
-    print!("{}", fastbfp::report::compare_table(&wl.name, &rows));
-    println!("  wrote {} files into {}", written.files.len(), a.out.display());
+    out!("{}", fastbfp::report::compare_table(&wl.name, &rows));
+    outln!("  wrote {} files into {}", written.files.len(), a.out.display());
     Ok(())
 }

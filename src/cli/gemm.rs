@@ -1,6 +1,7 @@
 //! `fastbfp gemm`: one BFP training matmul, bit-exact, with its error against binary32; with
 //! `--arch`, simulated on the array with cycles, utilization and traffic.
 
+use super::out::{errln, outln};
 use std::path::Path;
 
 use anyhow::{bail, Context, Result};
@@ -82,7 +83,7 @@ pub fn run(a: &GemmArgs) -> Result<()> {
             || a.seed.is_some()
             || a.noise_bits.is_some();
         if bfp_overrides && !ar.array.cell.is_bfp() {
-            eprintln!(
+            errln!(
                 "note: {} has {} cells (no BFP): the group, mantissa, rounding, accumulator and LFSR flags do not apply",
                 ar.name,
                 ar.array.cell.name()
@@ -97,7 +98,7 @@ pub fn run(a: &GemmArgs) -> Result<()> {
     let ys = two_d(&y, &a.y, yn)?;
     let (xl, yl) = (format!("{} ({xn})", a.x.display()), format!("{} ({yn})", a.y.display()));
 
-    println!("fastbfp gemm: {} pass, {} (X = {xn}, Y = {yn}, out {on})", a.pass, a.pass.formula());
+    outln!("fastbfp gemm: {} pass, {} (X = {xn}, Y = {yn}, out {on})", a.pass, a.pass.formula());
     let (out, shape, flags) = if let Some(arch) = &arch {
         let req = GemmRequest {
             spec,
@@ -124,11 +125,11 @@ pub fn run(a: &GemmArgs) -> Result<()> {
             let title = format!("{} pass, X {}, Y {}", a.pass, a.x.display(), a.y.display());
             let bytes = fastbfp::golden::write_gemm_vcd(&ops, arch.array.rows, arch.array.cols, &title)?;
             fastbfp::report::write_atomic(path, &bytes)?;
-            println!("  vcd        {} ({} bytes, folds back to back)", path.display(), bytes.len());
+            outln!("  vcd        {} ({} bytes, folds back to back)", path.display(), bytes.len());
         }
         if let Some(path) = &a.stats {
             write_stats(path, &sim)?;
-            println!("  stats      {}", path.display());
+            outln!("  stats      {}", path.display());
         }
         (sim.out.clone(), sim.out_shape, sim.flags)
     } else {
@@ -141,7 +142,7 @@ pub fn run(a: &GemmArgs) -> Result<()> {
         let (rows, cols) = ops.out_shape();
         let red = fastbfp::mapping::PassDims::from_shapes_unchecked(a.pass, xs, ys).reduction_len();
         let pairs = rows as u64 * cols as u64 * ops.reduction_groups() as u64;
-        println!(
+        outln!(
             "  g = {}, e = {}, accumulator {}, seed {:#06x}, noise bits {}, kernel {}",
             spec.group,
             spec.exp_bits,
@@ -150,7 +151,7 @@ pub fn run(a: &GemmArgs) -> Result<()> {
             spec.lfsr.noise_bits,
             a.kernel
         );
-        println!(
+        outln!(
             "  MACs {}, group pairs {pairs}, chunk passes {} ({} per group pair)",
             rows as u64 * cols as u64 * red as u64,
             pairs * (fx.chunks() * fy.chunks()) as u64,
@@ -162,7 +163,7 @@ pub fn run(a: &GemmArgs) -> Result<()> {
         format!("flushed {}, underflow {}, saturated {}", f.flushed, f.underflow, f.saturated)
     };
     if let Some((fx, fy)) = flags {
-        println!(
+        outln!(
             "  X {:<8} {:>6} x {:<6} m = {:<2} {:<10} job 0  {}",
             xn,
             xs.0,
@@ -171,7 +172,7 @@ pub fn run(a: &GemmArgs) -> Result<()> {
             spec.x.rounding.name(),
             flag_line(fx)
         );
-        println!(
+        outln!(
             "  Y {:<8} {:>6} x {:<6} m = {:<2} {:<10} job 1  {}",
             yn,
             ys.0,
@@ -185,7 +186,7 @@ pub fn run(a: &GemmArgs) -> Result<()> {
         let want = binary32_matmul(a.pass, &x.data, xs, &y.data, ys);
         let f = Quality::measure_finite(&out, &want);
         if f.overflowed > 0 {
-            println!(
+            outln!(
                 "  overflow: {} of {} outputs overflowed to ±inf (|x| > {:.3e}, binary32's largest; {} in the binary32 reference)",
                 f.overflowed,
                 out.len(),
@@ -194,19 +195,19 @@ pub fn run(a: &GemmArgs) -> Result<()> {
             );
         }
         match f.quality {
-            Some(q) if f.overflowed == 0 && f.reference_overflowed == 0 => println!(
+            Some(q) if f.overflowed == 0 && f.reference_overflowed == 0 => outln!(
                 "  error vs binary32 matmul: max abs {:.3e}, max rel {:.3e}, SNR {:.2} dB",
                 q.max_abs_error, q.max_rel_error, q.snr_db
             ),
-            Some(q) => println!(
+            Some(q) => outln!(
                 "  error vs binary32 matmul over the {} outputs finite in both: max abs {:.3e}, max rel {:.3e}, SNR {:.2} dB",
                 f.compared, q.max_abs_error, q.max_rel_error, q.snr_db
             ),
-            None => println!("  error vs binary32 matmul: none measured (no output is finite in both)"),
+            None => outln!("  error vs binary32 matmul: none measured (no output is finite in both)"),
         }
         if let Some(path) = &a.output {
             write_npy(path, &[shape.0, shape.1], &out)?;
-            println!("  out {:<7} {:>5} x {:<6} -> {}", on, shape.0, shape.1, path.display());
+            outln!("  out {:<7} {:>5} x {:<6} -> {}", on, shape.0, shape.1, path.display());
         }
     }
     Ok(())
@@ -217,7 +218,7 @@ fn mib(bits: u64) -> f64 {
 }
 
 fn print_sim(arch: &fastbfp::arch::Arch, s: &GemmSim, spec: &GemmSpec) {
-    println!(
+    outln!(
         "  arch       {} ({} cells, {} x {}, {} MHz), fidelity {}",
         s.arch,
         s.cell,
@@ -230,7 +231,7 @@ fn print_sim(arch: &fastbfp::arch::Arch, s: &GemmSim, spec: &GemmSpec) {
         }
     );
     if arch.array.cell.is_bfp() {
-        println!(
+        outln!(
             "  numerics   g = {}, e = {}, m = {}/{}, accumulator {}, seed {:#06x}, noise bits {}",
             spec.group,
             spec.exp_bits,
@@ -241,26 +242,26 @@ fn print_sim(arch: &fastbfp::arch::Arch, s: &GemmSim, spec: &GemmSpec) {
             spec.lfsr.noise_bits
         );
     }
-    println!("cycles: {}", s.cycles);
-    println!("  time       {:.3} us at {} MHz", s.cycles as f64 * arch.cycle_ns() / 1000.0, arch.clock_mhz);
+    outln!("cycles: {}", s.cycles);
+    outln!("  time       {:.3} us at {} MHz", s.cycles as f64 * arch.cycle_ns() / 1000.0, arch.clock_mhz);
     let b = &s.breakdown;
-    println!("  streaming  {:>12}", b.stream_cycles);
-    println!("  stat. load {:>12}  (exposed; hidden behind streaming otherwise)", b.load_cycles);
-    println!("  drain      {:>12}", b.drain_cycles);
+    outln!("  streaming  {:>12}", b.stream_cycles);
+    outln!("  stat. load {:>12}  (exposed; hidden behind streaming otherwise)", b.load_cycles);
+    outln!("  drain      {:>12}", b.drain_cycles);
     let stalls: Vec<String> = b.stalls.by_reason.iter().map(|(r, c)| format!("{} {}", r.name(), c)).collect();
-    println!(
+    outln!(
         "  stalls     {:>12}  {}",
         b.stalls.total(),
         if stalls.is_empty() { String::new() } else { format!("({})", stalls.join(", ")) }
     );
-    println!(
+    outln!(
         "  MACs {}, folds {}, utilization {:.1} % of cell-cycles",
         s.macs,
         s.folds.len().max(1),
         100.0 * s.utilization
     );
     let t = &s.traffic;
-    println!(
+    outln!(
         "  DRAM       read {:.3} MiB (exponents {:.3}, mantissas {:.3}), write {:.3} MiB, transposes {:.3} MiB",
         mib(t.dram_read_exp_bits + t.dram_read_mant_bits),
         mib(t.dram_read_exp_bits),
@@ -268,7 +269,7 @@ fn print_sim(arch: &fastbfp::arch::Arch, s: &GemmSim, spec: &GemmSpec) {
         mib(t.dram_write_bits),
         mib(t.dram_transpose_bits)
     );
-    println!(
+    outln!(
         "  SRAM       exponent read {:.3} MiB / write {:.3} MiB; mantissa read {:.3} MiB / write {:.3} MiB",
         mib(t.sram_read_exp_bits),
         mib(t.sram_write_exp_bits),
@@ -276,7 +277,7 @@ fn print_sim(arch: &fastbfp::arch::Arch, s: &GemmSim, spec: &GemmSpec) {
         mib(t.sram_write_mant_bits)
     );
     if t.converted_groups > 0 {
-        println!("  converters {} groups", t.converted_groups);
+        outln!("  converters {} groups", t.converted_groups);
     }
 }
 

@@ -1,6 +1,7 @@
 //! `fastbfp golden export` and `fastbfp golden check`: golden vectors for an RTL array and the
 //! comparison of an RTL dump against them (contract: docs/golden.md).
 
+use super::out::outln;
 use std::path::PathBuf;
 
 use anyhow::{bail, Context, Result};
@@ -99,12 +100,19 @@ fn run_export(a: &ExportArgs) -> Result<()> {
     made.into_iter().for_each(fastbfp::report::OutDir::keep);
     let m = &g.manifest;
     let ports = m.expected.iter().filter(|e| e.port != "CV").count();
-    println!(
+    outln!(
         "fastbfp golden export: case {} ({} pass, N={} K={} B={}) on {} ({} x {})",
-        m.case, m.pass, m.shape_nkb[0], m.shape_nkb[1], m.shape_nkb[2], m.arch, m.array[0], m.array[1]
+        m.case,
+        m.pass,
+        m.shape_nkb[0],
+        m.shape_nkb[1],
+        m.shape_nkb[2],
+        m.arch,
+        m.array[0],
+        m.array[1]
     );
     for j in &m.jobs {
-        println!(
+        outln!(
             "  {} {:<7} job {} m = {} {:<10} E_base {:>4}  {} groups",
             j.role,
             j.tensor,
@@ -115,7 +123,7 @@ fn run_export(a: &ExportArgs) -> Result<()> {
             j.groups
         );
     }
-    println!(
+    outln!(
         "  {} folds back to back, {} cycles ({} per beat); {} array outputs, {} converter groups (latency {})",
         m.folds.len(),
         m.cycles,
@@ -124,9 +132,9 @@ fn run_export(a: &ExportArgs) -> Result<()> {
         m.converter_groups,
         m.converter_latency_cycles
     );
-    println!("  {} files -> {}", files.len(), a.output.display());
+    outln!("  {} files -> {}", files.len(), a.output.display());
     if arch.array.overlap_folds || arch.mapping.mapper != fastbfp::arch::MapperKind::Folds {
-        println!(
+        outln!(
             "  note: the vectors follow the reference RTL's sequencer (fold by fold, back to back); \
              the arch's overlap_folds and mapping apply to `fastbfp run`, not to them"
         );
@@ -139,7 +147,7 @@ fn run_export(a: &ExportArgs) -> Result<()> {
             std::fs::create_dir_all(p).with_context(|| format!("{}: cannot create the folder", p.display()))?;
         }
         write_atomic(v, &bytes)?;
-        println!("  vcd {} ({} bytes)", v.display(), bytes.len());
+        outln!("  vcd {} ({} bytes)", v.display(), bytes.len());
     }
     Ok(())
 }
@@ -151,16 +159,22 @@ fn run_check(a: &CheckArgs) -> Result<()> {
     let inputs =
         if dump_reports_inputs(&a.dump)? { fastbfp::golden::input_port_values(&a.dir, &m)? } else { Vec::new() };
     let r = fastbfp::golden::check_dump_file(&a.dump, &m.expected, &inputs)?;
-    println!("fastbfp golden check: case {} ({}), dump {}", m.case, m.pass, a.dump.display());
+    outln!("fastbfp golden check: case {} ({}), dump {}", m.case, m.pass, a.dump.display());
     if r.mismatches.len() > 1 {
         for x in r.mismatches.iter().take(a.list) {
-            println!(
+            outln!(
                 "  mismatch cycle {:>6} cell ({}, {}) {:<2} expected {} got {} (line {})",
-                x.cycle, x.row, x.col, x.port, x.expected, x.got, x.line
+                x.cycle,
+                x.row,
+                x.col,
+                x.port,
+                x.expected,
+                x.got,
+                x.line
             );
         }
     }
-    println!("{}", r.summary());
+    outln!("{}", r.summary());
     if !r.passed() {
         bail!(
             "golden check failed: {} mismatched, {} missing, {} unexpected",

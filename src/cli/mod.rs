@@ -5,6 +5,7 @@ mod compare;
 mod gemm;
 mod golden;
 mod lfsr;
+pub mod out;
 mod quantize;
 mod run;
 mod scalesim;
@@ -20,6 +21,7 @@ use fastbfp::bfp::Rounding;
 use fastbfp::fmac::AccumulatorKind;
 use fastbfp::gemm::Pass;
 use fastbfp::tensor::{read_npy, Tensor, DEFAULT_MAX_ELEMENTS};
+use out::errln;
 
 /// fastbfp: cycle-accurate simulator of a FAST-style block-floating-point training
 /// accelerator, and the exact numbers its hardware computes.
@@ -260,7 +262,7 @@ fn load_input(path: &Path) -> Result<Tensor> {
         );
     }
     if loaded.converted_from_f64 {
-        eprintln!("note: {} is float64; its values were rounded to binary32 first", path.display());
+        errln!("note: {} is float64; its values were rounded to binary32 first", path.display());
     }
     Ok(loaded.tensor)
 }

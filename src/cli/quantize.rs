@@ -1,5 +1,6 @@
 //! `fastbfp quantize`: one conversion job over a tensor grouped along its last axis.
 
+use super::out::outln;
 use anyhow::{Context, Result};
 use fastbfp::bfp::{convert, BfpFormat, ConvertJob, ConvertSpec, GroupAxis, LfsrParams, PackedTensor};
 
@@ -45,24 +46,29 @@ pub fn run(a: &QuantizeArgs) -> Result<()> {
     }
 
     let shape: Vec<String> = t.shape.iter().map(|d| d.to_string()).collect();
-    println!("fastbfp quantize: {} [{}] -> {}", a.input.display(), shape.join(" x "), a.output.display());
-    println!(
+    outln!("fastbfp quantize: {} [{}] -> {}", a.input.display(), shape.join(" x "), a.output.display());
+    outln!(
         "  format     g = {}, m = {}, e = {}, rounding {}, seed {:#06x}, noise bits {}",
-        a.group, a.mantissa, a.exp_bits, a.rounding, a.lfsr.seed, a.lfsr.noise_bits
+        a.group,
+        a.mantissa,
+        a.exp_bits,
+        a.rounding,
+        a.lfsr.seed,
+        a.lfsr.noise_bits
     );
-    println!(
+    outln!(
         "  groups     {} ({} per row x {} rows, along the last axis), E_base {}",
         bm.lanes * bm.groups,
         bm.groups,
         bm.lanes,
         bm.e_base
     );
-    println!(
+    outln!(
         "  storage    {} bits ({} bits per group)",
         format.group_bits() * (bm.lanes * bm.groups) as u64,
         format.group_bits()
     );
-    println!(
+    outln!(
         "  flags      flushed {}, underflow {}, saturated {} (elements of {})",
         bm.flags.flushed,
         bm.flags.underflow,
@@ -70,9 +76,9 @@ pub fn run(a: &QuantizeArgs) -> Result<()> {
         t.len()
     );
     let q = fastbfp::gemm::Quality::measure(&deq, &t.data);
-    println!("  error      max abs {:.3e}, max rel {:.3e}, SNR {:.2} dB", q.max_abs_error, q.max_rel_error, q.snr_db);
+    outln!("  error      max abs {:.3e}, max rel {:.3e}, SNR {:.2} dB", q.max_abs_error, q.max_rel_error, q.snr_db);
     if let Some(note) = packed_note {
-        println!("  packed     {note}");
+        outln!("  packed     {note}");
     }
     Ok(())
 }

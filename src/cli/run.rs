@@ -2,6 +2,7 @@
 //! and the plots. With no arguments it runs the embedded default arch on the embedded default
 //! workload.
 
+use super::out::{errln, out, outln};
 use std::path::PathBuf;
 use std::time::Instant;
 
@@ -16,7 +17,8 @@ use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 
 #[derive(Debug, Args)]
 pub struct RunArgs {
-    /// Hardware description (RON) [default: the embedded arch/fast-32x32.ron].
+    /// Hardware description (RON) [default: the embedded arch/fast-32x32.ron]. A workload
+    /// given alone (a RON file with `layers`, or a .csv topology) runs on the default arch.
     pub arch: Option<PathBuf>,
     /// Workload: a workload file (RON) or a SCALE-Sim topology (.csv, conv or GEMM format: one
     /// layer per SCALE-Sim layer, batch 1, forward only unless --passes) [default: the embedded
@@ -34,9 +36,10 @@ pub struct RunArgs {
     /// Training iterations [default: the workload's].
     #[arg(long, value_parser = clap::value_parser!(u64).range(1..=1_000_000))]
     pub iterations: Option<u64>,
-    /// Passes to simulate, comma-separated: forward, backward_data, backward_weight (run in
-    /// training order) [default: the workload file's; forward for a SCALE-Sim topology].
-    #[arg(long, value_delimiter = ',', value_parser = parse_pass)]
+    /// Passes to simulate, comma-separated: forward, backward-data, backward-weight (or with
+    /// underscores, as workload files write them), run in training order [default: the
+    /// workload file's; forward for a SCALE-Sim topology].
+    #[arg(long, value_delimiter = ',', value_parser = clap::value_parser!(Pass))]
     pub passes: Option<Vec<Pass>>,
     /// Seed of the synthetic data.
     #[arg(long, default_value_t = 1)]
@@ -52,24 +55,29 @@ pub struct RunArgs {
     pub quiet: bool,
 }
 
-/// `forward`, `backward_data` or `backward_weight` (the workload file's spelling), or with
-/// hyphens as `fastbfp gemm --pass` spells them.
-fn parse_pass(s: &str) -> std::result::Result<Pass, String> {
-    s.trim()
-        .replace('_', "-")
-        .parse::<Pass>()
-        .map_err(|_| format!("unknown pass '{s}': allowed forward, backward_data, backward_weight"))
-}
-
 /// Whether `path` names a SCALE-Sim topology (`.csv`, any case).
 fn is_topology(path: &std::path::Path) -> bool {
     path.extension().is_some_and(|e| e.eq_ignore_ascii_case("csv"))
 }
 
+/// Whether `path` holds a RON workload rather than an arch: its top-level value has a
+/// `layers` field. An unreadable or malformed file is not one (loading it as an arch then
+/// reports what is wrong with it).
+fn is_workload_file(path: &std::path::Path) -> bool {
+    let Ok(text) = fastbfp::input::read_text(path, fastbfp::input::MAX_TEXT_BYTES) else {
+        return false;
+    };
+    match ron::from_str::<ron::Value>(&text) {
+        Ok(ron::Value::Map(m)) => m.iter().any(|(k, _)| matches!(k, ron::Value::String(s) if s == "layers")),
+        _ => false,
+    }
+}
+
 fn load(a: &RunArgs) -> Result<(Arch, Workload)> {
-    // `fastbfp run TOPOLOGY.csv`: a topology alone is the workload, on the default arch.
+    // `fastbfp run TOPOLOGY.csv` or `fastbfp run WORKLOAD.ron`: a workload alone runs on the
+    // default arch.
     let (arch_path, workload_path) = match (&a.arch, &a.workload) {
-        (Some(p), None) if is_topology(p) => (None, Some(p)),
+        (Some(p), None) if is_topology(p) || is_workload_file(p) => (None, Some(p)),
         (arch, wl) => (arch.as_ref(), wl.as_ref()),
     };
     let arch = match arch_path {
@@ -127,11 +135,11 @@ pub fn run(a: &RunArgs) -> Result<()> {
     let written =
         fastbfp::report::write_run(&a.out, &report).with_context(|| format!("writing into {}", a.out.display()))?;
     for n in &written.notes {
-        eprintln!("warning: {n}");
+        errln!("warning: {n}");
     }
     if !a.quiet {
-        print!("{}", fastbfp::report::summary(&report));
-        println!(
+        out!("{}", fastbfp::report::summary(&report));
+        outln!(
             "\n  wrote {} files into {} (report.json, layers.csv, {} plots as SVG and PNG) in {:.2} s",
             written.files.len(),
             a.out.display(),

@@ -2,7 +2,6 @@
 //! and a `.cfg`), by the closed forms of `fastbfp::array::scalesim`: `DIR/COMPUTE_REPORT.csv`
 //! in SCALE-Sim's columns and formatting, and a table on stdout.
 
-use std::io::Write;
 use std::path::PathBuf;
 use std::time::Instant;
 
@@ -166,9 +165,6 @@ pub fn run(a: &ScaleSimArgs) -> Result<()> {
     outln!("{:>5}  {:<width$}  {:>10}  {:>16}  {overall:>9.2}", "total", "", "", cycles);
     outln!("  wrote {} ({} µs to read, parse and compute)", path.display(), computed.as_micros());
     // A closed pipe (`| head`) is not an error: the report is written.
-    match std::io::stdout().lock().write_all(text.as_bytes()) {
-        Err(e) if e.kind() != std::io::ErrorKind::BrokenPipe => bail!("writing to stdout: {e}"),
-        _ => {}
-    }
+    super::out::write_out(format_args!("{text}"));
     Ok(())
 }

@@ -2,6 +2,7 @@
 //! `fastbfp merge`: the point files of one or more sweep folders into `merged.csv` and a
 //! Pareto plot. The work is in `fastbfp::sweep`; this file parses flags and prints.
 
+use super::out::{errln, out, outln};
 use std::path::PathBuf;
 use std::time::Instant;
 
@@ -69,7 +70,7 @@ pub fn run(a: &SweepArgs) -> Result<()> {
         .into());
     }
     if !a.quiet || sweep.len() > CONFIRM_POINTS {
-        eprintln!("fastbfp sweep {}: {size}", a.sweep.display());
+        errln!("fastbfp sweep {}: {size}", a.sweep.display());
     }
     let plan = plan_sweep(&sweep, &a.out, shard)?;
     let (points, skipped) = (plan.points.len(), plan.done.len());
@@ -95,7 +96,7 @@ pub fn run(a: &SweepArgs) -> Result<()> {
     let summary = result?;
     if !a.quiet {
         let shard_text = if shard.is_all() { String::new() } else { format!(" (shard {shard})") };
-        println!(
+        outln!(
             "fastbfp sweep {}: {} points{shard_text} of {}: {} computed, {} already done (skipped)",
             a.sweep.display(),
             summary.points,
@@ -103,8 +104,8 @@ pub fn run(a: &SweepArgs) -> Result<()> {
             summary.done,
             summary.skipped
         );
-        print!("{}", table(&summary.records));
-        println!(
+        out!("{}", table(&summary.records));
+        outln!(
             "  wrote {} and {} point files in {} in {:.2} s",
             summary.csv.display(),
             summary.done,
@@ -148,7 +149,7 @@ pub fn merge(a: &MergeArgs) -> Result<()> {
     if !m.missing.is_empty() {
         let shown: Vec<String> = m.missing.iter().take(20).map(|i| i.to_string()).collect();
         let more = if m.missing.len() > 20 { format!(" and {} more", m.missing.len() - 20) } else { String::new() };
-        eprintln!(
+        errln!(
             "warning: {} of the sweep's {} points are missing (indices {}{more}); run their shards, then merge again",
             m.missing.len(),
             m.total,
@@ -156,9 +157,9 @@ pub fn merge(a: &MergeArgs) -> Result<()> {
         );
     }
     for n in &m.notes {
-        eprintln!("warning: {n}");
+        errln!("warning: {n}");
     }
     let files: Vec<String> = m.files.iter().map(|f| f.display().to_string()).collect();
-    println!("fastbfp merge: {} of {} points; wrote {}", m.points, m.total, files.join(", "));
+    outln!("fastbfp merge: {} of {} points; wrote {}", m.points, m.total, files.join(", "));
     Ok(())
 }

@@ -3,6 +3,7 @@
 //! the run's files. With no arguments: the embedded default (`traces/train/mlp-digits.ron`,
 //! digits, policy fast, on the default arch).
 
+use super::out::{out, outln};
 use std::path::PathBuf;
 use std::time::Instant;
 
@@ -204,11 +205,11 @@ pub fn run(a: &TrainArgs) -> Result<()> {
         let r = &reports[0];
         let (w, notes) = write_train(&a.out, r).with_context(|| format!("writing into {}", a.out.display()))?;
         if !a.quiet {
-            print!("{}", train_summary(r));
+            out!("{}", train_summary(r));
             for n in notes {
-                println!("  note: {n}");
+                outln!("  note: {n}");
             }
-            println!("\n  wrote {} files into {} in {secs:.2} s", w.files.len(), a.out.display());
+            outln!("\n  wrote {} files into {} in {secs:.2} s", w.files.len(), a.out.display());
         }
         return Ok(());
     }
@@ -225,15 +226,27 @@ pub fn run(a: &TrainArgs) -> Result<()> {
     if !a.quiet {
         let only: Vec<TrainReport> = named.iter().map(|(_, r)| r.clone()).collect();
         let first = &only[0];
-        println!(
-            "fastbfp train --compare: {} on {}, data {}, {} epochs, batch {}, seed {}",
-            first.workload, first.arch.name, first.data.name, cfg.epochs, batch, a.seed
+        // Each policy runs on its own cell (fp32, bf16, msfp12) on the given arch's array,
+        // clock and technology: name the given arch, then every policy's.
+        let each: Vec<String> = only.iter().map(|r| format!("{} on {}", r.policy, r.arch.name)).collect();
+        outln!(
+            "fastbfp train --compare: {} on the array of {} ({} x {}, {} MHz), data {}, {} epochs, batch {}, seed {}",
+            first.workload,
+            arch.name,
+            arch.array.rows,
+            arch.array.cols,
+            arch.clock_mhz,
+            first.data.name,
+            cfg.epochs,
+            batch,
+            a.seed
         );
-        print!("{}", compare_summary(&compare_rows(&only, target), target));
+        outln!("  policies: {}", each.join(", "));
+        out!("{}", compare_summary(&compare_rows(&only, target), target));
         for n in notes {
-            println!("  note: {n}");
+            outln!("  note: {n}");
         }
-        println!("\n  wrote {} files into {} in {secs:.2} s", w.files.len(), a.out.display());
+        outln!("\n  wrote {} files into {} in {secs:.2} s", w.files.len(), a.out.display());
     }
     Ok(())
 }

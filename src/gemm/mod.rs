@@ -81,13 +81,16 @@ impl std::fmt::Display for Pass {
     }
 }
 
+/// Parses a pass name in either spelling: with hyphens (`backward-data`, the command line's
+/// and the reports') or with underscores (`backward_data`, the RON files'), surrounding spaces
+/// ignored.
 impl std::str::FromStr for Pass {
     type Err = String;
     fn from_str(s: &str) -> Result<Self, String> {
-        Pass::ALL
-            .into_iter()
-            .find(|p| p.name() == s)
-            .ok_or_else(|| format!("unknown pass '{s}': allowed forward, backward-data, backward-weight"))
+        let name = s.trim().replace('_', "-");
+        Pass::ALL.into_iter().find(|p| p.name() == name).ok_or_else(|| {
+            format!("unknown pass '{s}': allowed forward, backward-data, backward-weight (or backward_data, backward_weight)")
+        })
     }
 }
 
@@ -286,6 +289,18 @@ pub fn quantize_operands_named(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn pass_names_parse_in_both_spellings() {
+        for p in Pass::ALL {
+            assert_eq!(p.name().parse::<Pass>(), Ok(p));
+            assert_eq!(p.name().replace('-', "_").parse::<Pass>(), Ok(p));
+            assert_eq!(format!(" {p} ").parse::<Pass>(), Ok(p));
+        }
+        let e = "backward".parse::<Pass>().unwrap_err();
+        assert!(e.contains("backward-data") && e.contains("backward_weight"), "{e}");
+        assert!("forward-".parse::<Pass>().is_err());
+    }
 
     #[test]
     fn shapes_per_pass() {

@@ -177,7 +177,7 @@ fn accuracy_series(r: &TrainReport) -> Series {
 }
 
 fn energy_series(r: &TrainReport) -> Series {
-    Series { label: r.policy.clone(), points: r.epochs.iter().map(|e| ((e.epoch + 1) as f64, e.energy_j)).collect() }
+    Series { label: r.policy.clone(), points: r.epochs.iter().map(|e| (e.epoch as f64, e.energy_j)).collect() }
 }
 
 fn prepare_dir(dir: &Path) -> Result<super::OutDir, ReportError> {
@@ -390,7 +390,7 @@ pub fn train_summary(r: &TrainReport) -> String {
     let o = &r.options;
     let _ = writeln!(
         s,
-        "  {} epochs x {} iterations of batch {}, lr {} ({:?}), momentum {}, weight decay {}, seed {}\n",
+        "  {} epochs x {} iterations of batch {}, lr {} ({}), momentum {}, weight decay {}, seed {}\n",
         o.config.epochs,
         r.iterations_per_epoch,
         o.batch,
@@ -409,7 +409,7 @@ pub fn train_summary(r: &TrainReport) -> String {
         let _ = writeln!(
             s,
             "  {:>6} {:>10.4} {:>10} {:>10} {:>14} {:>9.3} ms {:>9.3} mJ",
-            e.epoch + 1,
+            e.epoch,
             e.train_loss,
             pct(Some(e.train_accuracy)),
             pct(e.test_accuracy),

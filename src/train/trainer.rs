@@ -97,7 +97,8 @@ pub struct Evaluation {
 /// One epoch's figures.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct EpochRecord {
-    /// Epoch (0-based).
+    /// Epoch number, 1-based (the first epoch is 1, as in the summary table, `epochs.csv` and
+    /// the plots; an evaluation's `epoch` counts epochs done, so it equals this at an epoch's end).
     pub epoch: usize,
     /// Iterations run in it.
     pub iterations: usize,
@@ -398,7 +399,7 @@ pub fn train_with(
         }
         let order = SplitMix64::stream(options.seed, PURPOSE_ORDER, epoch as u64).permutation(data.train.n);
         let mut rec = EpochRecord {
-            epoch,
+            epoch: epoch + 1,
             iterations: 0,
             train_loss: 0.0,
             train_accuracy: 0.0,

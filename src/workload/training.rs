@@ -127,6 +127,18 @@ pub enum LrSchedule {
     },
 }
 
+impl std::fmt::Display for LrSchedule {
+    /// As the workload file writes it: `constant`, `step(every_epochs: 10, gamma: 0.5)`,
+    /// `cosine(min_lr: 0)`.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match *self {
+            LrSchedule::Constant => write!(f, "constant"),
+            LrSchedule::Step { every_epochs, gamma } => write!(f, "step(every_epochs: {every_epochs}, gamma: {gamma})"),
+            LrSchedule::Cosine { min_lr } => write!(f, "cosine(min_lr: {min_lr})"),
+        }
+    }
+}
+
 impl LrSchedule {
     /// The learning rate at `iteration` of `total` (0-based), epochs of `per_epoch` iterations.
     pub fn rate(&self, base: f64, iteration: usize, total: usize, per_epoch: usize) -> f64 {
