@@ -18,8 +18,8 @@ fn main() {
             std::process::exit(2);
         }
     };
-    // No command: the default simulation (`run` with every default).
-    let command = args.command.unwrap_or_else(cli::default_command);
+    // No command: `run` with the options given (none: the default simulation).
+    let command = args.command.unwrap_or(cli::Command::Run(args.run));
     if let Err(e) = cli::run(command) {
         cli::out::write_err(format_args!("error: {}\n", one_line(&e)));
         let usage = e.downcast_ref::<cli::UsageError>().is_some();

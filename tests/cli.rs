@@ -324,6 +324,24 @@ fn bad_files_are_refused() {
     ints[len - 4..].copy_from_slice(&((1i32 << 24) + 1).to_le_bytes());
     let ints = f.raw("ints.npy", &ints);
     must_fail(&["quantize", &ints, "-o", o], &["ints.npy", "16777217"], &out);
+    // Integers binary32 holds exactly are accepted, with a note, and give the same bits as the
+    // same values written as float32.
+    let values: Vec<i32> = (0..32).map(|i| (i - 16) * 1000).collect();
+    let mut ints = encode_npy_f32(&[4, 8], &[0.0; 32]);
+    let at = ints.windows(3).position(|w| w == b"<f4").unwrap();
+    ints[at + 1] = b'i';
+    let len = ints.len();
+    for (i, v) in values.iter().enumerate() {
+        ints[len - 128 + 4 * i..len - 128 + 4 * i + 4].copy_from_slice(&v.to_le_bytes());
+    }
+    let ints = f.raw("exact-ints.npy", &ints);
+    let floats = f.raw("floats.npy", &encode_npy_f32(&[4, 8], &values.iter().map(|&v| v as f32).collect::<Vec<_>>()));
+    let (qi, qf) = (f.root.join("qi.npy"), f.root.join("qf.npy"));
+    let oi = run(&["quantize", &ints, "-o", qi.to_str().unwrap()]);
+    assert!(oi.status.success(), "{}", String::from_utf8_lossy(&oi.stderr));
+    assert!(String::from_utf8_lossy(&oi.stderr).contains("holds integers"), "no note on stderr");
+    assert!(run(&["quantize", &floats, "-o", qf.to_str().unwrap()]).status.success());
+    assert_eq!(bits(&qi), bits(&qf));
 }
 
 #[test]

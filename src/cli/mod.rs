@@ -25,11 +25,17 @@ use out::errln;
 
 /// fastbfp: cycle-accurate simulator of a FAST-style block-floating-point training
 /// accelerator, and the exact numbers its hardware computes.
+/// Without a command, `run`'s options apply: `fastbfp --no-numerics` is `fastbfp run
+/// --no-numerics`, and `fastbfp` alone simulates the default arch on the default workload.
 #[derive(Debug, Parser)]
 #[command(name = "fastbfp", version, about, long_about = None, arg_required_else_help = false)]
+#[command(args_conflicts_with_subcommands = true, subcommand_negates_reqs = true)]
 pub struct Cli {
     #[command(subcommand)]
     pub command: Option<Command>,
+    /// `run`'s options, used when no command is given.
+    #[command(flatten)]
+    pub run: run::RunArgs,
 }
 
 #[derive(Debug, Subcommand)]
@@ -191,22 +197,6 @@ pub struct GemmArgs {
     pub kernel: String,
 }
 
-/// The command run when none is given: `run` with every default.
-pub fn default_command() -> Command {
-    Command::Run(run::RunArgs {
-        arch: None,
-        workload: None,
-        out: PathBuf::from("out"),
-        fidelity: Fidelity::Fold,
-        no_numerics: false,
-        iterations: None,
-        passes: None,
-        seed: 1,
-        mapping: None,
-        quiet: false,
-    })
-}
-
 /// Runs one command.
 pub fn run(command: Command) -> Result<()> {
     match command {
@@ -263,6 +253,9 @@ fn load_input(path: &Path) -> Result<Tensor> {
     }
     if loaded.converted_from_f64 {
         errln!("note: {} is float64; its values were rounded to binary32 first", path.display());
+    }
+    if loaded.converted_from_int {
+        errln!("note: {} holds integers (or bools); their values were converted to binary32 exactly", path.display());
     }
     Ok(loaded.tensor)
 }
