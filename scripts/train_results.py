@@ -1,5 +1,6 @@
 #!/usr/bin/env python3
-"""Aggregates scripts/train-results' runs into a mean ± std table (markdown and CSV).
+"""Aggregates scripts/train-results' runs into a mean ± std table (markdown and CSV), and writes
+every run's own figures (one row per network, seed and policy) so the table can be recomputed.
 
 Per network and seed the target accuracy is that seed's fp32 final test accuracy minus 1 point
 (the default of `fastbfp train --compare`); a policy's cycles and energy to target are those of
@@ -39,6 +40,7 @@ def main():
     out = sys.argv[1]
     nets = sys.argv[2:]
     rows = []
+    per_seed = []
     md = ["| network | policy | final test acc. (%) | cycles to target (M) | energy to target (mJ) "
           "| reached | its cycles to target / `fast`'s |",
           "|---|---|---|---|---|---|---|"]
@@ -59,6 +61,15 @@ def main():
                 if r["final_test_accuracy"] is not None:
                     d["acc"].append(r["final_test_accuracy"])
                 e = reach(r, target)
+                per_seed.append({
+                    "network": net, "seed": sd[len("seed"):], "policy": p, "target_accuracy": target,
+                    "final_accuracy": r["final_test_accuracy"] if r["final_test_accuracy"] is not None else "",
+                    "reached": int(e is not None),
+                    "cycles_to_target": e["cycles"] if e is not None else "",
+                    "energy_to_target_j": e["energy_j"] if e is not None else "",
+                    "total_cycles": r["total"]["cycles"],
+                    "total_energy_j": r["total_energy_j"],
+                })
                 if e is not None:
                     d["reached"] += 1
                     d["cyc"][sd] = e["cycles"]
@@ -89,6 +100,10 @@ def main():
         w = csv.DictWriter(f, fieldnames=list(rows[0].keys()))
         w.writeheader()
         w.writerows(rows)
+    with open(os.path.join(out, "results-per-seed.csv"), "w", newline="") as f:
+        w = csv.DictWriter(f, fieldnames=list(per_seed[0].keys()))
+        w.writeheader()
+        w.writerows(per_seed)
     print("\n".join(md))
 
 

@@ -32,6 +32,7 @@ fn every_shipped_arch_file_parses() {
         "fast-32x32.ron",
         "fast-4x4.ron",
         "fast-e4-32x32.ron",
+        "fast-m2-32x32.ron",
         "fast-32x32-transpose.ron",
         "msfp12-32x32.ron",
         "bf16-32x32.ron",

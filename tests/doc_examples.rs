@@ -253,3 +253,89 @@ fn the_matcher_catches_differences() {
     assert!(examples("t.md", "```console\noutput first\n```\n").is_err());
     assert!(examples("t.md", "```console\n$ a\n").is_err());
 }
+
+/// The README's synopsis lines (in `sh` blocks) that start with `fastbfp CMD`, continuation
+/// lines joined.
+fn synopses(readme: &str, cmd: &str) -> String {
+    let mut out = String::new();
+    let mut in_sh = false;
+    let mut current: Option<String> = None;
+    for line in readme.lines() {
+        if line.starts_with("```") {
+            in_sh = line.trim() == "```sh";
+            continue;
+        }
+        if !in_sh {
+            continue;
+        }
+        if let Some(c) = current.as_mut() {
+            c.push(' ');
+            c.push_str(line.trim());
+        } else if line.starts_with(&format!("fastbfp {cmd} ")) {
+            current = Some(line.to_string());
+        }
+        if current.as_ref().is_some_and(|c| !c.ends_with('\\')) {
+            out.push_str(&current.take().unwrap());
+            out.push('\n');
+        }
+    }
+    out
+}
+
+/// The options `fastbfp CMD --help` lists, `--help` aside: each long name with its short
+/// form if it has one.
+fn options(cmd: &str) -> Vec<(Option<String>, String)> {
+    let o = Command::new(env!("CARGO_BIN_EXE_fastbfp")).args(cmd.split(' ')).arg("--help").output().unwrap();
+    assert!(o.status.success(), "{cmd} --help failed");
+    let text = String::from_utf8_lossy(&o.stdout).into_owned();
+    text.lines()
+        .filter_map(|l| {
+            let t = l.trim_start();
+            let (short, t) = match t.strip_prefix('-') {
+                Some(r) if !r.starts_with('-') => (Some(format!("-{}", r.get(..1)?)), t.get(4..)?),
+                _ => (None, t),
+            };
+            let name: String =
+                t.strip_prefix("--")?.chars().take_while(|c| c.is_ascii_alphanumeric() || *c == '-').collect();
+            (!name.is_empty() && name != "help").then(|| (short, format!("--{name}")))
+        })
+        .collect()
+}
+
+/// Whether `flag` stands in `text` as a whole flag.
+fn mentions(text: &str, flag: &str) -> bool {
+    text.match_indices(flag).any(|(i, _)| {
+        let before_ok = i == 0 || text[..i].ends_with(|c: char| " [|'\n".contains(c));
+        before_ok && !text[i + flag.len()..].starts_with(|c: char| c.is_ascii_alphanumeric() || c == '-')
+    })
+}
+
+#[test]
+fn every_option_of_every_command_is_in_its_readme_synopsis() {
+    let readme = std::fs::read_to_string(root().join("README.md")).unwrap();
+    let mut missing = Vec::new();
+    for cmd in [
+        "run",
+        "train",
+        "compare",
+        "sweep",
+        "merge",
+        "quantize",
+        "gemm",
+        "lfsr",
+        "scalesim",
+        "golden export",
+        "golden check",
+    ] {
+        let syn = synopses(&readme, cmd);
+        assert!(!syn.is_empty(), "README has no `fastbfp {cmd} ...` synopsis in an sh block");
+        let opts = options(cmd);
+        assert!(!opts.is_empty(), "{cmd} --help lists no options: the parser lost them");
+        for (short, long) in opts {
+            if !mentions(&syn, &long) && !short.as_deref().is_some_and(|s| mentions(&syn, s)) {
+                missing.push(format!("fastbfp {cmd} {long}"));
+            }
+        }
+    }
+    assert!(missing.is_empty(), "options missing from the README's synopses: {}", missing.join(", "));
+}
