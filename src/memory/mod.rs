@@ -147,6 +147,10 @@ pub struct Residency {
     pub dropped_parts: u64,
 }
 
+/// An input operand's kept tile under a mapping (its index along the operand's two
+/// dimensions) and its (exponent, mantissa) bits so far.
+type KeptTile = (Option<(usize, usize)>, u64, u64);
+
 /// One operand tile a fold needs on chip.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 struct Tile {
@@ -180,8 +184,8 @@ pub struct MemorySystem {
     tiled: Option<TiledResidency>,
     /// On-chip im2col: feature-map elements brought so far and the groups charged for them.
     feature_map_charge: (u64, u64),
-    /// Under a mapping: each input operand's kept tile and its (exponent, mantissa) bits so far.
-    kept: [(Option<(usize, usize)>, u64, u64); 2],
+    /// Under a mapping: each input operand's kept tile.
+    kept: [KeptTile; 2],
     /// What was kept on chip, against the room.
     pub residency: Residency,
 }
