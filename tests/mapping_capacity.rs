@@ -377,6 +377,24 @@ fn the_cli_notes_held_gemms_once_and_marks_them_in_layers_csv() {
     // dO re-read for each of the 18 column folds (13.6 Mbit each), not kept (30.7 Mbit before).
     let read: u64 = row[col("dram_read_bits")].parse().unwrap();
     assert!(read >= 18 * 13_631_488, "{read}");
+    // Every GEMM kept at most the room, and the residency never had to drop a part; the held
+    // ones are recorded in report.json.
+    let report: serde_json::Value = serde_json::from_slice(&std::fs::read(out.join("report.json")).unwrap()).unwrap();
+    let gemms = report["gemms"].as_array().unwrap();
+    within_room(gemms);
+    assert!(gemms.iter().any(|g| g["sim"]["capacity_hold"]["streamed"][0] == true));
+    // So does the mapper's own choice on the default run, which needs no hold.
+    let o = std::process::Command::new(bin)
+        .args(["run", "--no-numerics", "-q", "-o"])
+        .arg(tmp.path().join("d"))
+        .output()
+        .unwrap();
+    assert!(o.status.success() && !String::from_utf8_lossy(&o.stderr).contains("note:"));
+    let report: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(tmp.path().join("d/report.json")).unwrap()).unwrap();
+    let gemms = report["gemms"].as_array().unwrap();
+    within_room(gemms);
+    assert!(gemms.iter().all(|g| g["sim"]["capacity_hold"].is_null()));
     // A mapping that fits everywhere is run as given, without a note.
     let root = Path::new(env!("CARGO_MANIFEST_DIR"));
     let o = std::process::Command::new(bin)
@@ -390,4 +408,16 @@ fn the_cli_notes_held_gemms_once_and_marks_them_in_layers_csv() {
     assert!(!String::from_utf8_lossy(&o.stderr).contains("note:"));
     let csv = std::fs::read_to_string(tmp.path().join("mlp/layers.csv")).unwrap();
     assert!(!csv.contains("streamed"), "{csv}");
+}
+
+/// Every GEMM of a report.json kept at most its room and dropped nothing.
+fn within_room(gemms: &[serde_json::Value]) {
+    for g in gemms {
+        let r = &g["sim"]["residency"];
+        let n = |v: &serde_json::Value| v.as_u64().unwrap();
+        for bank in 0..2 {
+            assert!(n(&r["peak_kept_bits"][bank]) <= n(&r["capacity_bits"][bank]), "{r}");
+        }
+        assert_eq!(n(&r["dropped_parts"]), 0, "{r}");
+    }
 }
