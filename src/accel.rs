@@ -11,9 +11,9 @@ use crate::bfp::{BfpFormat, ConvertFlags};
 use crate::gemm::baseline::{baseline_gemm, ElementCell};
 use crate::gemm::{pass_dims, quantize_operands_named, GemmError, GemmSpec, OperandSpec, Pass};
 use crate::mapping::{
-    ConvWindow, FeatureMapTracker, Mapping, MappingContext, MappingEstimate, OperandBits, PassDims, Role,
+    CapacityHold, ConvWindow, FeatureMapTracker, Mapping, MappingContext, MappingEstimate, OperandBits, PassDims, Role,
 };
-use crate::memory::{MemParams, MemorySystem, OperandStorage, TiledResidency, Traffic};
+use crate::memory::{MemParams, MemorySystem, OperandStorage, Residency, TiledResidency, Traffic};
 
 /// Most folds one GEMM may have (its timeline is kept in memory: about 200 bytes a fold).
 pub const MAX_FOLDS: u64 = 5_000_000;
@@ -65,7 +65,8 @@ pub struct GemmRequest<'a> {
     pub first_job: u64,
     /// The convolution this GEMM lowers (for on-chip im2col), if it is one.
     pub conv: Option<ConvWindow>,
-    /// A mapping forced for this GEMM (tile sizes are legalised for it); `None`: the arch's
+    /// A mapping forced for this GEMM (tile sizes are legalised for it, and an operand whose
+    /// kept tiles would not fit the buffers is streamed instead); `None`: the arch's
     /// `mapping.mapper` decides.
     pub mapping: Option<Mapping>,
 }
@@ -104,6 +105,11 @@ pub struct GemmSim {
     pub mapping: Option<Mapping>,
     /// The mapping's figures in the mapper's closed-form model.
     pub mapping_estimate: Option<MappingEstimate>,
+    /// A forced mapping whose kept tiles did not fit the operand buffers: the operands streamed
+    /// instead and the bits against the room (`None`: it fitted, or the mapper chose).
+    pub capacity_hold: Option<CapacityHold>,
+    /// What the operand buffers kept on chip, against their room.
+    pub residency: Residency,
     /// Compulsory DRAM bits: every unique operand element read once (each feature map once
     /// with on-chip im2col), every result written once.
     pub compulsory_dram_bits: u64,
@@ -225,6 +231,8 @@ pub fn simulate_gemm(arch: &Arch, req: &GemmRequest) -> Result<GemmSim, GemmErro
                 fold_count: 0,
                 mapping: None,
                 mapping_estimate: None,
+                capacity_hold: None,
+                residency: Residency::default(),
                 compulsory_dram_bits: 0,
                 folds: Vec::new(),
                 busy: Vec::new(),
@@ -276,6 +284,7 @@ struct Plan {
     residency: Option<TiledResidency>,
     mapping: Option<Mapping>,
     estimate: Option<MappingEstimate>,
+    capacity_hold: Option<CapacityHold>,
     compulsory_dram_bits: u64,
 }
 
@@ -365,6 +374,7 @@ fn plan(
     // most MAPPED_FOLDS, or the fold-by-fold count when that is already more.
     let canonical = Mapping::canonical(&dims, r, c).fold_count(&dims, r, c);
     let most = canonical.clamp(MAPPED_FOLDS, MAX_FOLDS);
+    let mut capacity_hold = None;
     let chosen = match (req.mapping, arch.mapping.mapper) {
         (Some(m), _) => {
             let m = m.legalised(&dims, r, c);
@@ -373,6 +383,9 @@ fn plan(
                 let (pass, mapping) = (geo.pass, m.label());
                 return Err(GemmError::MappingTooManyFolds { pass, mapping, folds, limit: most });
             }
+            // Kept tiles that do not fit the buffers: that operand streams instead.
+            let (m, hold) = crate::mapping::hold_to_capacity(&ctx, m);
+            capacity_hold = hold;
             Some((m, crate::mapping::estimate(&ctx, &m)))
         }
         (None, MapperKind::Search) => {
@@ -383,12 +396,13 @@ fn plan(
     Ok(match chosen {
         Some((m, estimate)) => {
             let tracker = conv.and_then(FeatureMapTracker::new);
-            let residency = TiledResidency::new(m, dims, tracker, y.group as usize);
+            let residency = TiledResidency::new(m, dims, tracker, y.group as usize, ctx.kept_capacity_bits());
             Plan {
                 folds: m.plan_folds(&dims, r, c),
                 residency: Some(residency),
                 mapping: Some(m),
                 estimate,
+                capacity_hold,
                 compulsory_dram_bits,
             }
         }
@@ -397,6 +411,7 @@ fn plan(
             residency: None,
             mapping: None,
             estimate: None,
+            capacity_hold: None,
             compulsory_dram_bits,
         },
     })
@@ -447,6 +462,9 @@ fn finish(
         breakdown.stalls.add(crate::sim::StallReason::Dram, tail.saturating_sub(converter_tail));
         breakdown.stalls.add(crate::sim::StallReason::Converter, converter_tail.min(tail));
     }
+    // Every mapping here fits its buffers (the mapper's choices by construction, forced ones
+    // held to them): the residency model never had to drop a tile.
+    debug_assert_eq!(gate.residency.dropped_parts, 0, "{:?} {:?}", plan.mapping, gate.residency);
     let busy_total: u64 = run.busy.iter().sum();
     let (r, c) = (arch.array.rows, arch.array.cols);
     GemmSim {
@@ -465,6 +483,8 @@ fn finish(
         fold_count: run.folds.len(),
         mapping: plan.mapping,
         mapping_estimate: plan.estimate,
+        capacity_hold: plan.capacity_hold,
+        residency: gate.residency,
         compulsory_dram_bits: plan.compulsory_dram_bits,
         folds: run.folds,
         busy: run.busy,

@@ -47,7 +47,8 @@ pub struct RunArgs {
     /// Force one mapping on every GEMM instead of the arch's mapper: tile sizes
     /// ROWSxCOLSxSTREAM (0 = whole extent; rounded to whole folds and clamped per GEMM) and the
     /// loop order outermost first, e.g. '64x32x2048:stream>row>col' (quote it: `>` is a
-    /// shell redirection). At most 100000 folds per GEMM.
+    /// shell redirection). At most 100000 folds per GEMM. Where the kept tiles do not fit the
+    /// operand buffers, that operand streams from DRAM instead (a note says so).
     #[arg(long, value_name = "TILES:ORDER")]
     pub mapping: Option<fastbfp::mapping::ForcedMapping>,
     /// No progress bar and no summary (files only).
@@ -136,6 +137,9 @@ pub fn run(a: &RunArgs) -> Result<()> {
         fastbfp::report::write_run(&a.out, &report).with_context(|| format!("writing into {}", a.out.display()))?;
     for n in &written.notes {
         errln!("warning: {n}");
+    }
+    if let Some(n) = fastbfp::report::capacity_note(&report) {
+        eprintln!("note: {n}");
     }
     if !a.quiet {
         out!("{}", fastbfp::report::summary(&report));

@@ -8,11 +8,13 @@
 //! | `dims.rs` | [`PassDims`]: the per-pass geometry of DESIGN §6 (rows, columns, stream, reduction, operand dims and shapes, tensor classes, stationary and transposed operand, fold units); everything outside the array's timing formulas and numerics kernels asks it rather than matching on the pass |
 //! | `model.rs` | [`estimate`]: DRAM/SRAM traffic, cycles and energy of a mapping, in closed form |
 //! | `search.rs` | [`search`]: the mapper (candidate tiles and orders, objective, tie-breaks) |
+//! | `capacity.rs` | [`hold_to_capacity`]: a forced mapping whose kept tiles do not fit the buffers streams an operand instead |
 //! | `im2col.rs` | [`ConvWindow`]: which input rows and channels a tile of the lowered matrix needs |
 //!
 //! The numerics never depend on the mapping: every output's reduction still runs in
 //! increasing group order (DESIGN §6), only the order of independent outputs changes.
 
+mod capacity;
 mod dims;
 mod im2col;
 mod model;
@@ -20,6 +22,7 @@ mod search;
 
 use serde::Serialize;
 
+pub use capacity::{hold_to_capacity, operand_name, CapacityHold};
 pub use dims::{Dim, PassDims, Role};
 pub use im2col::{ConvWindow, FeatureMapTracker};
 pub use model::{estimate, estimate_with, FeatureMapSums, MappingContext, MappingEstimate, OperandBits};
@@ -197,7 +200,9 @@ impl Mapping {
 }
 
 /// A mapping forced by the user for every GEMM of a run (`--mapping`): tile sizes, each
-/// clamped and rounded per GEMM by [`Mapping::legalised`], and a loop order.
+/// clamped and rounded per GEMM by [`Mapping::legalised`], and a loop order; a GEMM whose
+/// kept tiles would not fit the operand buffers streams an operand instead
+/// ([`hold_to_capacity`]).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 pub struct ForcedMapping(pub Mapping);
 

@@ -166,6 +166,40 @@ impl MappingContext {
     }
 }
 
+impl MappingContext {
+    /// The operand buffers' room for the tiles a mapping keeps on chip, (exponent, mantissa)
+    /// bits: each SRAM bank, or half of it with double buffering (the other half takes the
+    /// next tile). X's and Y's kept tiles share it. The one capacity rule of the mapper and of
+    /// the residency model (`memory::TiledResidency`).
+    pub fn kept_capacity_bits(&self) -> (u64, u64) {
+        let share = if self.double_buffering { 2 } else { 1 };
+        (self.sram_bits.0 / share, self.sram_bits.1 / share)
+    }
+
+    /// Bits of the largest tiles of X and Y that `m` keeps on chip, together, (exponent,
+    /// mantissa); a streamed operand keeps nothing.
+    pub fn kept_bits(&self, m: &Mapping, fm: Option<&FeatureMapSums>) -> (u64, u64) {
+        let (xe, xm) = self.tile_bits(m, Role::X, fm);
+        let (ye, ym) = self.tile_bits(m, Role::Y, fm);
+        (xe + ye, xm + ym)
+    }
+
+    /// Whether the tiles `m` keeps fit [`Self::kept_capacity_bits`] in both banks.
+    pub fn operands_fit(&self, m: &Mapping, fm: Option<&FeatureMapSums>) -> bool {
+        let ((e, mant), (ce, cm)) = (self.kept_bits(m, fm), self.kept_capacity_bits());
+        e <= ce && mant <= cm
+    }
+
+    /// Whether the output tile's binary32 partial sums fit the output buffer (always, for
+    /// output-stationary passes, whose partial sums stay in the cells).
+    pub fn output_fits(&self, m: &Mapping) -> bool {
+        let dims = &self.dims;
+        let [oa, ob] = dims.dims(Role::Out);
+        let out_tile = m.tile[oa.index()].min(dims.len(oa)) as u64 * m.tile[ob.index()].min(dims.len(ob)) as u64;
+        !dims.weight_stationary() || out_tile * 32 <= self.output_buffer_bits
+    }
+}
+
 /// The figures of mapping `m` in the closed-form model, or `None` when its tiles do not fit
 /// the buffers (operand tiles in half of each bank with double buffering, the output tile's
 /// binary32 partial sums in the output buffer for weight-stationary passes).
@@ -176,19 +210,14 @@ pub fn estimate(ctx: &MappingContext, m: &Mapping) -> Option<MappingEstimate> {
 /// [`estimate`] with the feature-map sums of `m` already computed
 /// ([`MappingContext::feature_map_sums`]).
 pub fn estimate_with(ctx: &MappingContext, m: &Mapping, fm: Option<&FeatureMapSums>) -> Option<MappingEstimate> {
+    (ctx.operands_fit(m, fm) && ctx.output_fits(m)).then(|| figures(ctx, m, fm))
+}
+
+/// The closed-form figures of `m` whether or not its tiles fit (what the model would say if
+/// the buffers held them).
+pub(crate) fn figures(ctx: &MappingContext, m: &Mapping, fm: Option<&FeatureMapSums>) -> MappingEstimate {
     let dims = &ctx.dims;
     let (rows, cols) = ctx.array;
-    let share = if ctx.double_buffering { 2 } else { 1 };
-    let (xe, xm) = ctx.tile_bits(m, Role::X, fm);
-    let (ye, ym) = ctx.tile_bits(m, Role::Y, fm);
-    if xe + ye > ctx.sram_bits.0 / share || xm + ym > ctx.sram_bits.1 / share {
-        return None;
-    }
-    let [oa, ob] = dims.dims(Role::Out);
-    let out_tile = m.tile[oa.index()].min(dims.len(oa)) as u64 * m.tile[ob.index()].min(dims.len(ob)) as u64;
-    if dims.weight_stationary() && out_tile * 32 > ctx.output_buffer_bits {
-        return None;
-    }
     // Folds along each dimension.
     let folds_along = |d: usize, a: usize| -> u64 {
         tile_ranges(m, dims, Dim::ALL[d]).map(|(lo, hi)| (hi - lo).div_ceil(a) as u64).sum()
@@ -255,12 +284,12 @@ pub fn estimate_with(ctx: &MappingContext, m: &Mapping, fm: Option<&FeatureMapSu
         .map(|role| dims.units(role) * ctx.bits(role).total() * fold_count[dims.reuse_dim(role).index()])
         .sum();
     let energy = (reads + writes) as f64 * ctx.pj_per_bit.0 + (reads + sram_reads) as f64 * ctx.pj_per_bit.1;
-    Some(MappingEstimate {
+    MappingEstimate {
         dram_read_bits: reads,
         dram_write_bits: writes,
         compute_cycles: compute,
         cycles: compute.max(dram_cycles) + first,
         energy_pj: energy,
         folds,
-    })
+    }
 }

@@ -131,6 +131,26 @@ impl Traffic {
     }
 }
 
+/// What the operand buffers kept on chip over one GEMM, against the room they had: the
+/// invariant `peak_kept_bits <= capacity_bits` (both banks) holds in every run, at both
+/// fidelities (the memory model drops a tile rather than keep it past the room).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
+pub struct Residency {
+    /// Most bits kept at once (exponent, mantissa): under a mapping, X's and Y's current
+    /// tiles; fold by fold, the least-recently-used tiles.
+    pub peak_kept_bits: (u64, u64),
+    /// The room (exponent, mantissa): under a mapping the mapper's rule (each bank, or half of
+    /// it with double buffering); fold by fold each whole bank.
+    pub capacity_bits: (u64, u64),
+    /// Fold parts that did not fit next to what was kept and were streamed instead (their tile
+    /// dropped). Always 0 for mappings held to capacity (`mapping::hold_to_capacity`).
+    pub dropped_parts: u64,
+}
+
+/// An input operand's kept tile under a mapping (its index along the operand's two
+/// dimensions) and its (exponent, mantissa) bits so far.
+type KeptTile = (Option<(usize, usize)>, u64, u64);
+
 /// One operand tile a fold needs on chip.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 struct Tile {
@@ -164,6 +184,10 @@ pub struct MemorySystem {
     tiled: Option<TiledResidency>,
     /// On-chip im2col: feature-map elements brought so far and the groups charged for them.
     feature_map_charge: (u64, u64),
+    /// Under a mapping: each input operand's kept tile.
+    kept: [KeptTile; 2],
+    /// What was kept on chip, against the room.
+    pub residency: Residency,
 }
 
 impl MemorySystem {
@@ -190,14 +214,47 @@ impl MemorySystem {
             traffic: Traffic::default(),
             tiled: None,
             feature_map_charge: (0, 0),
+            kept: [(None, 0, 0); 2],
+            residency: Residency {
+                capacity_bits: (params.exp_sram_capacity_bits, params.mant_sram_capacity_bits),
+                ..Residency::default()
+            },
         }
     }
 
     /// Keeps operands on chip as `residency` says (a mapping's tiles) instead of least
     /// recently used fold tiles.
     pub fn with_mapping(mut self, residency: TiledResidency) -> Self {
+        self.residency.capacity_bits = residency.kept_capacity_bits;
         self.tiled = Some(residency);
         self
+    }
+
+    /// Keeps `tile` (input `role`'s part of a fold, under a mapping) on chip if it fits next
+    /// to what is kept; otherwise drops `role`'s tile, so its folds bring their parts again.
+    /// Whether it was kept.
+    fn keep(&mut self, role: Role, tile: &Tile) -> bool {
+        let Some(t) = self.tiled.as_mut() else { return false };
+        let i = if role == Role::X { 0 } else { 1 };
+        let current = t.current_tile(role);
+        if self.kept[i].0 != current {
+            self.kept[i] = (current, 0, 0);
+        }
+        let other = self.kept[1 - i];
+        let e = self.kept[i].1 + tile.exp_bits + other.1;
+        let m = self.kept[i].2 + tile.mant_bits + other.2;
+        let (ce, cm) = t.kept_capacity_bits;
+        if e > ce || m > cm {
+            t.forget(role);
+            self.kept[i] = (None, 0, 0);
+            self.residency.dropped_parts += 1;
+            return false;
+        }
+        self.kept[i].1 += tile.exp_bits;
+        self.kept[i].2 += tile.mant_bits;
+        let p = &mut self.residency.peak_kept_bits;
+        *p = (p.0.max(e), p.1.max(m));
+        true
     }
 
     /// The groups (or feature-map elements) `role` of `f` brings in, as a tile of bits.
@@ -323,7 +380,14 @@ impl FoldGate for MemorySystem {
                     self.traffic.sram_write_mant_bits += tile.mant_bits;
                     let total = tile.exp_bits + tile.mant_bits;
                     let streamed = self.tiled.as_ref().is_some_and(|t| t.mapping.is_streamed(role));
-                    if streamed && (tile.exp_bits > cap_exp || tile.mant_bits > cap_mant) {
+                    let kept = !streamed && self.keep(role, &tile);
+                    debug_assert!(
+                        self.residency.peak_kept_bits.0 <= self.residency.capacity_bits.0
+                            && self.residency.peak_kept_bits.1 <= self.residency.capacity_bits.1,
+                        "kept tiles exceed the operand buffers: {:?}",
+                        self.residency
+                    );
+                    if !kept && (tile.exp_bits > cap_exp || tile.mant_bits > cap_mant) {
                         // A streamed part larger than its buffer share: the first buffer-full
                         // arrives before the fold, the rest while it runs.
                         let frac = (cap_mant as f64 / tile.mant_bits.max(1) as f64)
@@ -380,6 +444,9 @@ impl FoldGate for MemorySystem {
             if fits {
                 self.make_room(tile.exp_bits, tile.mant_bits);
                 self.resident.push(tile);
+                let (e, m) = self.resident.iter().fold((0, 0), |(e, m), t| (e + t.exp_bits, m + t.mant_bits));
+                let p = &mut self.residency.peak_kept_bits;
+                *p = (p.0.max(e), p.1.max(m));
             } else {
                 self.pending.push((f.index, total - head));
             }

@@ -2,7 +2,9 @@
 //! tile at a time; a fold brings in only the part of its tile not yet on chip (so a tile's
 //! traffic is paid once per visit, spread over its first folds, and the next fold's part
 //! arrives while the current fold runs); moving to another tile of that operand drops the
-//! old one. With on-chip im2col the feature-map operand is counted in (channel, input row)
+//! old one. The kept tiles of X and Y together never exceed the room the mapper's capacity
+//! rule gives them ([`TiledResidency::kept_capacity_bits`]; `MemorySystem` checks it on every
+//! fold and drops a tile that would not fit, so its folds re-read it). With on-chip im2col the feature-map operand is counted in (channel, input row)
 //! strips of its DRAM layout instead of groups of the lowered matrix. Partial sums leave for
 //! DRAM at the end of a reduction tile and return at the start of the next when the mapping
 //! spills them.
@@ -20,6 +22,9 @@ pub struct TiledResidency {
     pub feature_map: Option<FeatureMapTracker>,
     /// Group size of the feature-map operand (K or B units are groups of it where grouped).
     pub group: usize,
+    /// Room for the kept tiles of X and Y together, (exponent, mantissa) bits
+    /// (`mapping::MappingContext::kept_capacity_bits`).
+    pub kept_capacity_bits: (u64, u64),
     current: [Option<(usize, usize)>; 2],
     held: [Vec<(usize, usize)>; 2],
     /// Backward-data with on-chip im2col: the output tile on chip (its strips accumulate
@@ -59,14 +64,22 @@ pub enum Bring {
 
 impl TiledResidency {
     /// Residency for `mapping` of `dims`; `feature_map` when convolutions build their stream
-    /// operand on chip (grouped in `group` along K or B where the pass groups them).
-    pub fn new(mapping: Mapping, dims: PassDims, feature_map: Option<FeatureMapTracker>, group: usize) -> Self {
+    /// operand on chip (grouped in `group` along K or B where the pass groups them); at most
+    /// `kept_capacity_bits` (exponent, mantissa) kept.
+    pub fn new(
+        mapping: Mapping,
+        dims: PassDims,
+        feature_map: Option<FeatureMapTracker>,
+        group: usize,
+        kept_capacity_bits: (u64, u64),
+    ) -> Self {
         let out = (dims.feature_map_role() == Role::Out).then_some(feature_map.clone()).flatten();
         Self {
             mapping,
             dims,
             feature_map,
             group,
+            kept_capacity_bits,
             current: [None, None],
             held: [Vec::new(), Vec::new()],
             out_tile: out.clone().map(|t| ((usize::MAX, usize::MAX), t)),
@@ -84,6 +97,24 @@ impl TiledResidency {
         let (k0, kl) = (start(f, Dim::Col), len(f, Dim::Col));
         let (b0, bl) = (start(f, Dim::Stream), len(f, Dim::Stream));
         ((k0 * k_unit).min(k)..((k0 + kl) * k_unit).min(k), (b0 * b_unit).min(b)..((b0 + bl) * b_unit).min(b))
+    }
+
+    /// The tile of input `role` on chip now, as (index along its first dimension, along its
+    /// second), or `None` when nothing of it is kept.
+    pub fn current_tile(&self, role: Role) -> Option<(usize, usize)> {
+        self.current[if role == Role::X { 0 } else { 1 }]
+    }
+
+    /// Drops input `role`'s tile (it would not fit): its next fold brings its whole part again.
+    pub fn forget(&mut self, role: Role) {
+        let i = if role == Role::X { 0 } else { 1 };
+        self.current[i] = None;
+        self.held[i].clear();
+        if role == self.dims.feature_map_role() {
+            if let Some(t) = self.feature_map.as_mut() {
+                t.clear();
+            }
+        }
     }
 
     /// What input `role` (X or Y) of fold `f` brings on chip.

@@ -3,6 +3,7 @@
 //! images of DESIGN §4, and a training run's report, CSV, plots and summary.
 
 mod atomic;
+mod capacity;
 mod compare;
 mod csv_table;
 mod memimage;
@@ -11,6 +12,7 @@ mod run;
 mod train;
 
 pub use atomic::{write_all_atomic, write_atomic, OutDir, WriteError};
+pub use capacity::capacity_note;
 pub use compare::{compare_row, compare_table, write_compare, CompareRow};
 pub use csv_table::CsvTable;
 pub use memimage::{packed_images, PackedManifest};
