@@ -339,3 +339,38 @@ fn every_option_of_every_command_is_in_its_readme_synopsis() {
     }
     assert!(missing.is_empty(), "options missing from the README's synopses: {}", missing.join(", "));
 }
+
+#[test]
+fn the_published_training_means_recompute_from_the_per_seed_figures() {
+    // docs/train-results.csv (the README's table) holds means and std; every run's own figures
+    // are in docs/train-results-per-seed.csv: the one must follow from the other.
+    let read = |f: &str| {
+        let text = std::fs::read_to_string(root().join(f)).unwrap();
+        let mut rd = csv::Reader::from_reader(text.as_bytes());
+        let head = rd.headers().unwrap().clone();
+        let rows: Vec<std::collections::HashMap<String, String>> = rd
+            .records()
+            .map(|r| head.iter().zip(r.unwrap().iter()).map(|(h, v)| (h.to_string(), v.to_string())).collect())
+            .collect();
+        rows
+    };
+    let means = read("docs/train-results.csv");
+    let runs = read("docs/train-results-per-seed.csv");
+    assert!(means.len() >= 20 && runs.len() >= 3 * means.len(), "{} means, {} runs", means.len(), runs.len());
+    let num = |s: &str| s.parse::<f64>().unwrap();
+    for m in &means {
+        let own: Vec<_> = runs.iter().filter(|r| r["network"] == m["network"] && r["policy"] == m["policy"]).collect();
+        assert_eq!(own.len().to_string(), m["seeds"], "{} {}", m["network"], m["policy"]);
+        let acc: Vec<f64> = own.iter().map(|r| num(&r["final_accuracy"])).collect();
+        let mean = acc.iter().sum::<f64>() / acc.len() as f64;
+        assert!((mean - num(&m["final_acc_mean"])).abs() < 1e-9, "{} {}: mean {mean}", m["network"], m["policy"]);
+        let sd = (acc.iter().map(|a| (a - mean).powi(2)).sum::<f64>() / (acc.len() - 1) as f64).sqrt();
+        assert!((sd - num(&m["final_acc_std"])).abs() < 1e-9, "{} {}: std {sd}", m["network"], m["policy"]);
+        let reached: Vec<_> = own.iter().filter(|r| r["reached"] == "1").collect();
+        assert_eq!(reached.len().to_string(), m["reached"]);
+        if !reached.is_empty() {
+            let c = reached.iter().map(|r| num(&r["cycles_to_target"])).sum::<f64>() / reached.len() as f64;
+            assert!((c - num(&m["cycles_to_target_mean"])).abs() <= 1e-6 * c, "{} {}", m["network"], m["policy"]);
+        }
+    }
+}
