@@ -5,7 +5,7 @@
 //! `$TMPDIR/plots-check/` for looking at them.
 
 use fastbfp::report::plots::{
-    breakdown_bars, cell_heatmap, encode_png_rgb, fold_timeline, pareto, precision_over_iterations,
+    breakdown_bars, cell_heatmap, encode_png_rgb, fold_timeline, CycleShares, pareto, precision_over_iterations,
     utilization_per_layer, Plot, PlotError, PrecisionPoint, SpanKind, TimelineSpan, UtilizationBar, HEIGHT, MAX_HEIGHT,
     PNG_SIGNATURE, WIDTH,
 };
@@ -318,11 +318,29 @@ fn utilization_per_layer_renders() {
     assert!(plot.svg.contains("backward-weight") && plot.svg.contains("layer4.1.conv2"));
 }
 
+/// Stand-in for a run's cycle shares: each kind's span cycles (which a real run counts once).
+fn shares_of(spans: &[TimelineSpan]) -> CycleShares {
+    let mut s = CycleShares { run_cycles: spans.iter().map(|s| s.end_cycle).max().unwrap_or(0), ..Default::default() };
+    for sp in spans {
+        let n = sp.end_cycle.saturating_sub(sp.start_cycle);
+        match sp.kind {
+            SpanKind::Load => s.exposed_load_cycles += n,
+            SpanKind::Stream => s.stream_cycles += n,
+            SpanKind::Drain => s.exposed_drain_cycles += n,
+            SpanKind::Stall(r) => match s.stall_cycles.iter_mut().find(|x| x.0 == r) {
+                Some(x) => x.1 += n,
+                None => s.stall_cycles.push((r, n)),
+            },
+        }
+    }
+    s
+}
+
 #[test]
 fn fold_timeline_renders() {
     let spans = timeline_spans(&resnet18_layers(), 40, &mut Lcg(2));
     let title = "Fold timeline: fast-32x32 on resnet18-cifar";
-    let plot = fold_timeline(title, &spans).unwrap();
+    let plot = fold_timeline(title, None, &spans, &shares_of(&spans)).unwrap();
     assert_eq!(plot.name, "fold_timeline");
     let img = check_plot(&plot, title, None);
     assert_eq!(img.width, WIDTH);
@@ -336,7 +354,7 @@ fn fold_timeline_merges_100k_spans() {
     let layers: Vec<String> = resnet18_layers();
     let spans = timeline_spans(&layers, 530, &mut Lcg(3));
     assert!(spans.len() >= 100_000, "{} spans", spans.len());
-    let plot = fold_timeline("Fold timeline, 100k spans", &spans).unwrap();
+    let plot = fold_timeline("Fold timeline, 100k spans", None, &spans, &shares_of(&spans)).unwrap();
     assert!(plot.svg.len() < 8_000_000, "SVG is {} bytes: spans were not merged", plot.svg.len());
     decode_png(&plot.png);
 }
@@ -438,12 +456,12 @@ fn pareto_renders() {
 fn empty_input_is_a_no_data_error() {
     let no_data = |r: Result<Plot, PlotError>| matches!(r, Err(PlotError::NoData { .. }));
     assert!(no_data(utilization_per_layer("t", &[])));
-    assert!(no_data(fold_timeline("t", &[])));
+    assert!(no_data(fold_timeline("t", None, &[], &shares_of(&[]))));
     assert!(no_data(cell_heatmap("t", 0, 32, &[])));
     assert!(no_data(breakdown_bars("t", "pJ", &[])));
     assert!(no_data(precision_over_iterations("t", &[])));
     assert!(no_data(pareto("t", &[])));
-    let msg = fold_timeline("t", &[]).unwrap_err().to_string();
+    let msg = fold_timeline("t", None, &[], &shares_of(&[])).unwrap_err().to_string();
     assert!(msg.contains("fold_timeline") && msg.contains("nothing to plot"), "{msg}");
 }
 
@@ -459,7 +477,7 @@ fn invalid_input_is_rejected_with_a_reason() {
     let bar = UtilizationBar { layer: "l".into(), pass: "p".into(), utilization: f64::NAN };
     invalid(utilization_per_layer("t", &[bar]));
     let span = TimelineSpan { lane: "x".into(), start_cycle: 10, end_cycle: 5, kind: SpanKind::Load };
-    assert!(invalid(fold_timeline("t", &[span])).contains("ends at cycle 5"));
+    assert!(invalid(fold_timeline("t", None, &[span.clone()], &shares_of(&[span]))).contains("ends at cycle 5"));
     invalid(breakdown_bars("t", "pJ", &[("a".into(), -1.0)]));
     invalid(pareto("t", &[("a".into(), 0.0, 1.0)]));
 }
@@ -503,7 +521,7 @@ fn large_and_tiny_inputs_render() {
         end_cycle: end + end / 10,
         kind: SpanKind::Stall("DRAM bandwidth"),
     });
-    let plot = fold_timeline("ResNet-50 fold timeline", &spans).unwrap();
+    let plot = fold_timeline("ResNet-50 fold timeline", None, &spans, &shares_of(&spans)).unwrap();
     let img = check_plot_as(&plot, "ResNet-50 fold timeline", None, "timeline_resnet50");
     assert_eq!(img.height, MAX_HEIGHT);
 
@@ -533,9 +551,9 @@ fn many_lanes_are_grouped_and_long_text_is_cut() {
             kind: SpanKind::Stream,
         })
         .collect();
-    let p = fold_timeline("t", &spans).unwrap();
+    let p = fold_timeline("t", None, &spans, &shares_of(&spans)).unwrap();
     assert!(p.svg.contains("lane0 (+2)") && !p.svg.contains(">lane1<"), "1000 lanes in rows of 3");
     let title = "x".repeat(100_000);
-    let p = fold_timeline(&title, &spans[..3]).unwrap();
+    let p = fold_timeline(&title, None, &spans[..3], &shares_of(&spans[..3])).unwrap();
     assert!(p.svg.len() < 200_000 && p.svg.contains('…'));
 }

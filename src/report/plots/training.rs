@@ -6,9 +6,10 @@ use plotters::prelude::*;
 use plotters::style::text_anchor::{HPos, Pos, VPos};
 
 use super::heatmap::viridis;
-use super::text::{hidden, x_axis_text, y_axis_text, Pen};
+use super::marks::{dash_pieces, draw_marker, series_style, SeriesStyle};
+use super::text::{fit, hidden, x_axis_text, y_axis_text, Pen};
 use super::{
-    check_value, display_unit, draw_legend, ellipsize, fmt_si, render, series_color, text_width, thinned_centres,
+    check_value, display_unit, draw_legend, ellipsize, fmt_si, render, text_width, thinned_centres,
     titled, Draw, Keyed, LegendEntry, Mark, Plot, PlotError, AXIS_DESC_SIZE, FONT, GRID, HEIGHT, LEGEND_SIZE,
     MAX_HEIGHT, SUBTITLE_SIZE, TICK_SIZE, TITLE_SIZE, WIDTH,
 };
@@ -27,8 +28,6 @@ const LEGEND_W: u32 = 220;
 /// Longest series, class or layer label kept, in characters (drawing text costs more than
 /// linear time in its length, so a label is cut before anything measures it).
 const MAX_LABEL_CHARS: usize = 40;
-/// Longest title or subtitle kept before it is fitted to the width, in characters.
-const MAX_TITLE_CHARS: usize = 200;
 /// Legend rows shown; further series are summarised as "+ N more".
 const MAX_LEGEND_ENTRIES: usize = 12;
 /// Most points drawn per line; longer lines keep the lowest and highest point of each bucket.
@@ -376,9 +375,9 @@ impl Axis {
     }
 }
 
-/// A line as drawn: its colour and points in axis units.
+/// A line as drawn: its style (colour, marker shape, dash pattern) and points in axis units.
 struct Line {
-    color: RGBColor,
+    style: SeriesStyle,
     points: Vec<(f64, f64)>,
     marked: bool,
 }
@@ -397,7 +396,7 @@ fn lines_of(
     let mut lines = Vec::with_capacity(sorted.len());
     let mut legend = Vec::with_capacity(series.len());
     for (i, (s, pts)) in series.iter().zip(sorted).enumerate() {
-        let color = series_color(i);
+        let style = series_style(i);
         thinned |= pts.len() > cap;
         let points: Vec<(f64, f64)> = downsample(pts, cap).into_iter().map(&to_axes).collect();
         let marked = points.len() == 1 || (markers && points.len() <= MAX_MARKED_POINTS);
@@ -405,8 +404,8 @@ fn lines_of(
         if pts.is_empty() {
             label.push_str(" (no data)");
         }
-        legend.push(LegendEntry { label, color, mark: if points.len() == 1 { Mark::Dot } else { Mark::Line } });
-        lines.push(Line { color, points, marked });
+        legend.push(LegendEntry { label, color: style.color, mark: Mark::Series(style) });
+        lines.push(Line { style, points, marked });
     }
     let note = thinned.then(|| format!("lines thinned to {cap} points (min and max per bucket)"));
     (lines, legend, note)
@@ -443,22 +442,6 @@ fn downsample(points: &[(f64, f64)], cap: usize) -> Vec<(f64, f64)> {
     }
     out.push(points[n - 1]);
     out
-}
-
-/// `text` cut (with "…") so that it is at most `max_w` pixels wide at `size`.
-fn fit<DB: DrawingBackend>(area: &DrawingArea<DB, Shift>, text: &str, size: u32, max_w: u32) -> String {
-    let mut chars = text.chars().count().min(MAX_TITLE_CHARS);
-    let mut s = ellipsize(text, chars);
-    for _ in 0..8 {
-        let w = text_width(area, &s, size);
-        if w <= max_w || chars <= 4 {
-            break;
-        }
-        let shorter = (chars as u64 * u64::from(max_w) / u64::from(w)) as usize;
-        chars = shorter.min(chars - 1).max(4);
-        s = ellipsize(text, chars);
-    }
-    s
 }
 
 struct LineChart<'a> {
@@ -504,11 +487,18 @@ impl Draw for LineChart<'_> {
                 }
             }
             if path.len() > 1 {
-                let width = if path.len() > (xs.end - xs.start).max(1) as usize { 1 } else { 2 };
-                root.draw(&PathElement::new(path, line.color.stroke_width(width)))?;
+                // Dashed (each series its own pattern), so that a line drawn over an equal one
+                // leaves gaps where the one underneath shows.
+                let dense = path.len() > (xs.end - xs.start).max(1) as usize;
+                let width = if dense { 1 } else { 2 };
+                for piece in dash_pieces(&path, line.style.dash, dense) {
+                    root.draw(&PathElement::new(piece, line.style.color.stroke_width(width)))?;
+                }
             }
             if line.marked {
-                chart.draw_series(line.points.iter().map(|&p| Circle::new(p, 4, line.color.filled())))?;
+                for p in &line.points {
+                    draw_marker(root, chart.backend_coord(p), line.style.shape, line.style.color)?;
+                }
             }
         }
         let target_y = self.target.as_ref().map(|(t, _)| chart.backend_coord(&(self.x.lo, *t)).1);
