@@ -5,9 +5,9 @@
 //! `$TMPDIR/plots-check/` for looking at them.
 
 use fastbfp::report::plots::{
-    breakdown_bars, cell_heatmap, encode_png_rgb, fold_timeline, CycleShares, pareto, precision_over_iterations,
-    utilization_per_layer, Plot, PlotError, PrecisionPoint, SpanKind, TimelineSpan, UtilizationBar, HEIGHT, MAX_HEIGHT,
-    PNG_SIGNATURE, WIDTH,
+    breakdown_bars, cell_heatmap, cycle_share, encode_png_rgb, fold_timeline, pareto, pareto_front, pareto_labelled,
+    precision_over_iterations, utilization_per_layer, CycleShares, Plot, PlotError, PrecisionPoint, SpanKind,
+    TimelineSpan, UtilizationBar, HEIGHT, MAX_HEIGHT, PNG_SIGNATURE, WIDTH,
 };
 
 // ---------------------------------------------------------------- minimal PNG decoder
@@ -450,6 +450,84 @@ fn pareto_renders() {
     // A narrow range stays linear and still renders.
     let near = vec![("a".to_string(), 100.0, 5.0), ("b".to_string(), 120.0, 4.0), ("c".to_string(), 130.0, 6.0)];
     decode_png(&pareto("narrow", &near).unwrap().png);
+}
+
+/// Text of the SVG's `<text>` elements (the SVG backend writes each as one element).
+fn svg_texts(svg: &str) -> Vec<String> {
+    svg.split("<text")
+        .skip(1)
+        .filter_map(|t| Some(t.split_once('>')?.1.split_once("</text>")?.0.trim().to_string()))
+        .map(|t| {
+            t.replace("&lt;", "<")
+                .replace("&gt;", ">")
+                .replace("&quot;", "\"")
+                .replace("&apos;", "'")
+                .replace("&amp;", "&")
+        })
+        .collect()
+}
+
+/// Every point of a comparison or a small sweep carries its name, beside it or in the legend
+/// by number, however crowded; a large sweep labels its Pareto front and says so.
+#[test]
+fn every_pareto_point_is_labelled() {
+    // Three archs, as `fastbfp compare` draws them.
+    let archs = vec![
+        ("fast-32x32".to_string(), 34_777_938.0, 1.546e11),
+        ("msfp12-32x32".to_string(), 21_774_212.0, 1.483e11),
+        ("int8-32x32".to_string(), 71_566_230.0, 2.296e11),
+    ];
+    assert_eq!(pareto_front(&archs), vec![1]);
+    assert_eq!(pareto_labelled(&archs), vec![1, 0, 2]);
+    let texts = svg_texts(&pareto("compare", &archs).unwrap().svg);
+    for (name, _, _) in &archs {
+        assert!(texts.contains(name), "{name} not drawn: {texts:?}");
+    }
+    // Thirty points in a tight cluster: each name is drawn, beside its point or in the legend.
+    let mut rng = Lcg(11);
+    let crowd: Vec<(String, f64, f64)> =
+        (0..30).map(|i| (format!("pt{i}"), 1e6 * (1.0 + 0.05 * rng.next()), 1e9 * (1.0 + 0.05 * rng.next()))).collect();
+    assert_eq!(pareto_labelled(&crowd).len(), 30);
+    let plot = pareto("crowd", &crowd).unwrap();
+    check_plot_as(&plot, "crowd", Some((WIDTH, HEIGHT)), "pareto_crowd");
+    let texts = svg_texts(&plot.svg);
+    for (name, _, _) in &crowd {
+        assert!(texts.contains(name), "{name} not drawn");
+    }
+    // Over MAX_LABELLED_POINTS points: the front only, said in the subtitle.
+    let many: Vec<(String, f64, f64)> =
+        (0..100).map(|i| (format!("p{i}"), 1e6 * (1.0 + rng.next()), 1e9 * (1.0 + rng.next()))).collect();
+    let labelled = pareto_labelled(&many);
+    assert_eq!(labelled, pareto_front(&many));
+    let svg = pareto("many", &many).unwrap().svg;
+    assert!(svg.contains("only the Pareto front labelled"), "subtitle says which points are labelled");
+    let texts = svg_texts(&svg);
+    for &i in &labelled {
+        assert!(texts.contains(&many[i].0), "front point {} not drawn", many[i].0);
+    }
+}
+
+/// A title too wide for the image is wrapped onto a second line, not cut at both edges.
+#[test]
+fn long_titles_wrap_instead_of_running_off_the_image() {
+    let spans = timeline_spans(&resnet18_layers()[..4], 3, &mut Lcg(12));
+    let title =
+        "resnet18-cifar on fast-32x32: fold timeline (iteration 0); 4 GEMMs of over 2000 folds drawn as one span";
+    let plot = fold_timeline(title, None, &spans, &shares_of(&spans)).unwrap();
+    let texts = svg_texts(&plot.svg);
+    let first = texts.iter().position(|t| title.starts_with(t.as_str()) && t.len() > 10).expect("title's first line");
+    assert!(texts[first].len() < title.len(), "wrapped: {:?}", texts[first]);
+    assert_eq!(format!("{} {}", texts[first], texts[first + 1]), title, "the whole title, on two lines");
+}
+
+#[test]
+fn cycle_shares_print_two_decimals() {
+    assert_eq!(cycle_share(9918, 34_777_938), "0.03 %");
+    assert_eq!(cycle_share(6_441_227, 34_777_938), "18.52 %");
+    assert_eq!(cycle_share(287, 34_777_938), "<0.01 %");
+    assert_eq!(cycle_share(0, 34_777_938), "0.00 %");
+    assert_eq!(cycle_share(5, 5), "100.00 %");
+    assert_eq!(cycle_share(0, 0), "0.00 %");
 }
 
 #[test]

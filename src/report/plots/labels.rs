@@ -83,11 +83,8 @@ mod tests {
         let points: Vec<(i32, i32)> = (0..12).map(|i| (100 + 9 * (i % 4), 100 + 14 * (i / 4))).collect();
         let sizes = vec![(50, 12); points.len()];
         let spots = place(&points, &sizes, B);
-        let rects: Vec<Rect> = spots
-            .iter()
-            .flatten()
-            .map(|&(x, y)| Rect { x0: x, y0: y, x1: x + 50, y1: y + 12 })
-            .collect();
+        let rects: Vec<Rect> =
+            spots.iter().flatten().map(|&(x, y)| Rect { x0: x, y0: y, x1: x + 50, y1: y + 12 }).collect();
         assert!(rects.len() >= 4, "{spots:?}");
         for (i, a) in rects.iter().enumerate() {
             assert!(a.inside(&B));

@@ -52,7 +52,13 @@ pub(crate) fn draw_legend<DB: DrawingBackend>(
     let fits = ((h as i32 - y - 8) / row).max(1) as usize;
     let shown = if entries.len() > fits { fits.saturating_sub(1) } else { entries.len() };
     // Series samples are longer, to show their dash pattern.
-    let text_x = if entries.iter().any(|e| matches!(e.mark, Mark::Series(_) | Mark::Number(_))) { 44 } else { 30 };
+    let text_x = if entries.iter().any(|e| matches!(e.mark, Mark::Series(_))) {
+        62
+    } else if entries.iter().any(|e| matches!(e.mark, Mark::Number(_))) {
+        44
+    } else {
+        30
+    };
     let max_chars = ((w as i32 - text_x - 10) / (LEGEND_SIZE as i32 * 55 / 100)).max(6) as usize;
     for e in &entries[..shown] {
         let cy = y + row / 2;
@@ -61,14 +67,15 @@ pub(crate) fn draw_legend<DB: DrawingBackend>(
             Mark::Line => area.draw(&PathElement::new(vec![(6, cy), (24, cy)], e.color.stroke_width(3)))?,
             Mark::Dot => area.draw(&Circle::new((15, cy), 5, e.color.filled()))?,
             Mark::Series(s) => {
-                for piece in dash_pieces(&[(4, cy), (38, cy)], s.dash, false) {
+                for piece in dash_pieces(&[(4, cy), (54, cy)], s.dash, false) {
                     area.draw(&PathElement::new(piece, s.color.stroke_width(2)))?;
                 }
-                area.draw(&Rectangle::new([(15, cy - 6), (27, cy + 6)], WHITE.filled()))?;
-                draw_marker(area, (21, cy), s.shape, s.color)?;
+                area.draw(&Rectangle::new([(22, cy - 7), (37, cy + 7)], WHITE.filled()))?;
+                draw_marker(area, (29, cy), s.shape, s.color)?;
             }
             Mark::Number(n) => {
-                let style = TextStyle::from((FONT, LEGEND_SIZE)).color(&e.color).pos(Pos::new(HPos::Right, VPos::Center));
+                let style =
+                    TextStyle::from((FONT, LEGEND_SIZE)).color(&e.color).pos(Pos::new(HPos::Right, VPos::Center));
                 pen.text(area, &n.to_string(), &style, (36, cy))?;
             }
         }
@@ -103,4 +110,3 @@ pub(crate) fn draw_note<DB: DrawingBackend>(
     }
     Ok(y)
 }
-

@@ -45,7 +45,7 @@ pub(crate) fn series_style(i: usize) -> SeriesStyle {
 }
 
 /// Half the size of a marker in pixels.
-pub(crate) const MARKER_R: i32 = 4;
+pub(crate) const MARKER_R: i32 = 5;
 
 /// Draws a hollow marker of `shape` centred at `(x, y)` (pixels of `area`).
 pub(crate) fn draw_marker<DB: DrawingBackend>(

@@ -32,9 +32,9 @@ use plotters::style::text_anchor::{HPos, Pos, VPos};
 
 pub use bars::{breakdown_bars, utilization_per_layer, UtilizationBar};
 pub use heatmap::cell_heatmap;
+pub use pareto::{pareto, pareto_front, pareto_labelled, MAX_LABELLED_POINTS};
 pub use png::{encode_png_rgb, PNG_SIGNATURE};
 pub use roofline::{roofline, RooflinePoint, Roofs};
-pub use pareto::{pareto, pareto_front, pareto_labelled, MAX_LABELLED_POINTS};
 pub use scatter::{precision_over_iterations, PrecisionPoint};
 pub use timeline::{cycle_share, fold_timeline, CycleShares, SpanKind, TimelineSpan, MAX_LANES};
 pub use training::{accuracy_vs_time, energy_per_epoch, loss_curves, precision_heatmap, Series};

@@ -207,8 +207,7 @@ impl Pareto<'_> {
         let labelled: std::collections::HashSet<usize> = order.iter().copied().collect();
         order.extend((0..self.points.len()).filter(|i| !labelled.contains(i)));
         let px: Vec<(i32, i32)> = order.iter().map(|&i| chart.backend_coord(&at(i))).collect();
-        let names: Vec<String> =
-            self.labelled.iter().map(|&i| ellipsize(&self.points[i].0, MAX_LABEL_CHARS)).collect();
+        let names: Vec<String> = self.labelled.iter().map(|&i| ellipsize(&self.points[i].0, MAX_LABEL_CHARS)).collect();
         let h = LABEL_SIZE + 2;
         let mut sizes: Vec<(u32, u32)> = names.iter().map(|n| (text_width(root, n, LABEL_SIZE) + 2, h)).collect();
         sizes.resize(order.len(), (0, 0));

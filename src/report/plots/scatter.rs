@@ -5,8 +5,8 @@ use plotters::prelude::*;
 
 use super::text::{hidden, ticks, x_axis_text, y_axis_text, Pen};
 use super::{
-    draw_legend, fmt_si, index_names, render, series_color, titled, Draw, Keyed,
-    LegendEntry, Mark, Plot, PlotError, AXIS_DESC_SIZE, GRID, HEIGHT, TICK_SIZE, WIDTH,
+    draw_legend, fmt_si, index_names, render, series_color, titled, Draw, Keyed, LegendEntry, Mark, Plot, PlotError,
+    AXIS_DESC_SIZE, GRID, HEIGHT, TICK_SIZE, WIDTH,
 };
 
 /// Mantissa width of one layer at one training iteration.

@@ -6,8 +6,8 @@ use plotters::prelude::*;
 
 use super::text::{hidden, ticks, x_axis_text, y_axis_text, Pen};
 use super::{
-    draw_legend, draw_note, ellipsize, fmt_si, index_names, render, text_width, thinned_centres, titled, Draw, Keyed, LegendEntry,
-    Mark, Plot, PlotError, AXIS_DESC_SIZE, GRID, HEIGHT, MAX_HEIGHT, TICK_SIZE, WIDTH,
+    draw_legend, draw_note, ellipsize, fmt_si, index_names, render, text_width, thinned_centres, titled, Draw, Keyed,
+    LegendEntry, Mark, Plot, PlotError, AXIS_DESC_SIZE, GRID, HEIGHT, MAX_HEIGHT, TICK_SIZE, WIDTH,
 };
 
 /// One busy interval of one lane.

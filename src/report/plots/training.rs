@@ -9,9 +9,9 @@ use super::heatmap::viridis;
 use super::marks::{dash_pieces, draw_marker, series_style, SeriesStyle};
 use super::text::{fit, hidden, x_axis_text, y_axis_text, Pen};
 use super::{
-    check_value, display_unit, draw_legend, ellipsize, fmt_si, render, text_width, thinned_centres,
-    titled, Draw, Keyed, LegendEntry, Mark, Plot, PlotError, AXIS_DESC_SIZE, FONT, GRID, HEIGHT, LEGEND_SIZE,
-    MAX_HEIGHT, SUBTITLE_SIZE, TICK_SIZE, TITLE_SIZE, WIDTH,
+    check_value, display_unit, draw_legend, ellipsize, fmt_si, render, text_width, thinned_centres, titled, Draw,
+    Keyed, LegendEntry, Mark, Plot, PlotError, AXIS_DESC_SIZE, FONT, GRID, HEIGHT, LEGEND_SIZE, MAX_HEIGHT,
+    SUBTITLE_SIZE, TICK_SIZE, TITLE_SIZE, WIDTH,
 };
 
 /// One named line.
@@ -947,6 +947,27 @@ mod tests {
         assert!(p.svg.contains("(µJ)"));
         let x = Axis::linear(0.5, 10.5, 12, true, String::new());
         assert_eq!(x.ticks.iter().map(|t| t.0).collect::<Vec<_>>(), (1..=10).map(f64::from).collect::<Vec<_>>());
+    }
+
+    /// Two policies with equal energy per epoch (msfp12 and fixed:4) draw one line over the
+    /// other: their dash patterns and marker shapes differ, on the chart and in the legend.
+    #[test]
+    fn coinciding_series_stay_distinguishable() {
+        let same = energy("msfp12", 30, 13e-3);
+        let s = [energy("fp32", 30, 62e-3), same.clone(), Series { label: "fixed:4".to_string(), ..same }];
+        let sorted = sorted_points("t", &s).unwrap();
+        let (lines, legend, _) = lines_of(&s, &sorted, true, |p| p);
+        assert_eq!(lines[1].points, lines[2].points);
+        for (a, b) in [(0, 1), (1, 2), (0, 2)] {
+            let (x, y) = (lines[a].style, lines[b].style);
+            assert!(x.dash != y.dash && x.shape != y.shape && x.color != y.color, "series {a} and {b}");
+        }
+        assert!(lines.iter().all(|l| l.marked));
+        for (l, e) in lines.iter().zip(&legend) {
+            assert!(e.mark == Mark::Series(l.style), "legend shows the line's own style");
+        }
+        let p = energy_per_epoch("Energy per epoch", &s).unwrap();
+        preview(&p, "energy_coinciding");
     }
 
     #[test]
