@@ -18,8 +18,9 @@ pub(crate) enum Mark {
     Line,
     /// A filled circle (scatter points).
     Dot,
-    /// A line sample in the series' dash pattern with its marker in the middle.
-    Series(SeriesStyle),
+    /// A line sample in the series' dash pattern, with its marker in the middle when `true`
+    /// (when the chart marks the series' points).
+    Series(SeriesStyle, bool),
     /// A number in the series colour (points labelled by number on the chart).
     Number(usize),
 }
@@ -52,7 +53,7 @@ pub(crate) fn draw_legend<DB: DrawingBackend>(
     let fits = ((h as i32 - y - 8) / row).max(1) as usize;
     let shown = if entries.len() > fits { fits.saturating_sub(1) } else { entries.len() };
     // Series samples are longer, to show their dash pattern.
-    let text_x = if entries.iter().any(|e| matches!(e.mark, Mark::Series(_))) {
+    let text_x = if entries.iter().any(|e| matches!(e.mark, Mark::Series(..))) {
         62
     } else if entries.iter().any(|e| matches!(e.mark, Mark::Number(_))) {
         44
@@ -66,12 +67,14 @@ pub(crate) fn draw_legend<DB: DrawingBackend>(
             Mark::Box => area.draw(&Rectangle::new([(8, cy - 6), (22, cy + 6)], e.color.filled()))?,
             Mark::Line => area.draw(&PathElement::new(vec![(6, cy), (24, cy)], e.color.stroke_width(3)))?,
             Mark::Dot => area.draw(&Circle::new((15, cy), 5, e.color.filled()))?,
-            Mark::Series(s) => {
+            Mark::Series(s, marked) => {
                 for piece in dash_pieces(&[(4, cy), (54, cy)], s.dash, false) {
                     area.draw(&PathElement::new(piece, s.color.stroke_width(2)))?;
                 }
-                area.draw(&Rectangle::new([(22, cy - 7), (37, cy + 7)], WHITE.filled()))?;
-                draw_marker(area, (29, cy), s.shape, s.color)?;
+                if marked {
+                    area.draw(&Rectangle::new([(22, cy - 7), (37, cy + 7)], WHITE.filled()))?;
+                    draw_marker(area, (29, cy), s.shape, s.color)?;
+                }
             }
             Mark::Number(n) => {
                 let style =

@@ -404,7 +404,7 @@ fn lines_of(
         if pts.is_empty() {
             label.push_str(" (no data)");
         }
-        legend.push(LegendEntry { label, color: style.color, mark: Mark::Series(style) });
+        legend.push(LegendEntry { label, color: style.color, mark: Mark::Series(style, marked) });
         lines.push(Line { style, points, marked });
     }
     let note = thinned.then(|| format!("lines thinned to {cap} points (min and max per bucket)"));
@@ -964,7 +964,7 @@ mod tests {
         }
         assert!(lines.iter().all(|l| l.marked));
         for (l, e) in lines.iter().zip(&legend) {
-            assert!(e.mark == Mark::Series(l.style), "legend shows the line's own style");
+            assert!(e.mark == Mark::Series(l.style, true), "legend shows the line's own style");
         }
         let p = energy_per_epoch("Energy per epoch", &s).unwrap();
         preview(&p, "energy_coinciding");
