@@ -555,7 +555,8 @@ fn invalid_input_is_rejected_with_a_reason() {
     let bar = UtilizationBar { layer: "l".into(), pass: "p".into(), utilization: f64::NAN };
     invalid(utilization_per_layer("t", &[bar]));
     let span = TimelineSpan { lane: "x".into(), start_cycle: 10, end_cycle: 5, kind: SpanKind::Load };
-    assert!(invalid(fold_timeline("t", None, &[span.clone()], &shares_of(&[span]))).contains("ends at cycle 5"));
+    let one = std::slice::from_ref(&span);
+    assert!(invalid(fold_timeline("t", None, one, &shares_of(one))).contains("ends at cycle 5"));
     invalid(breakdown_bars("t", "pJ", &[("a".into(), -1.0)]));
     invalid(pareto("t", &[("a".into(), 0.0, 1.0)]));
 }

@@ -103,7 +103,7 @@ pub(crate) fn dash_pieces(path: &[(i32, i32)], dash: Dash, by_x: bool) -> Vec<Ve
         }
         out
     };
-    let on = |k: usize| k % 2 == 0;
+    let on = |k: usize| k.is_multiple_of(2);
     let first = (f64::from(path[0].0), f64::from(path[0].1));
     current.push(first);
     for w in path.windows(2) {
