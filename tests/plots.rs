@@ -5,9 +5,9 @@
 //! `$TMPDIR/plots-check/` for looking at them.
 
 use fastbfp::report::plots::{
-    breakdown_bars, cell_heatmap, encode_png_rgb, fold_timeline, pareto, precision_over_iterations,
-    utilization_per_layer, Plot, PlotError, PrecisionPoint, SpanKind, TimelineSpan, UtilizationBar, HEIGHT, MAX_HEIGHT,
-    PNG_SIGNATURE, WIDTH,
+    breakdown_bars, cell_heatmap, cycle_share, encode_png_rgb, fold_timeline, pareto, pareto_front, pareto_labelled,
+    precision_over_iterations, utilization_per_layer, CycleShares, Plot, PlotError, PrecisionPoint, SpanKind,
+    TimelineSpan, UtilizationBar, HEIGHT, MAX_HEIGHT, PNG_SIGNATURE, WIDTH,
 };
 
 // ---------------------------------------------------------------- minimal PNG decoder
@@ -318,11 +318,29 @@ fn utilization_per_layer_renders() {
     assert!(plot.svg.contains("backward-weight") && plot.svg.contains("layer4.1.conv2"));
 }
 
+/// Stand-in for a run's cycle shares: each kind's span cycles (which a real run counts once).
+fn shares_of(spans: &[TimelineSpan]) -> CycleShares {
+    let mut s = CycleShares { run_cycles: spans.iter().map(|s| s.end_cycle).max().unwrap_or(0), ..Default::default() };
+    for sp in spans {
+        let n = sp.end_cycle.saturating_sub(sp.start_cycle);
+        match sp.kind {
+            SpanKind::Load => s.exposed_load_cycles += n,
+            SpanKind::Stream => s.stream_cycles += n,
+            SpanKind::Drain => s.exposed_drain_cycles += n,
+            SpanKind::Stall(r) => match s.stall_cycles.iter_mut().find(|x| x.0 == r) {
+                Some(x) => x.1 += n,
+                None => s.stall_cycles.push((r, n)),
+            },
+        }
+    }
+    s
+}
+
 #[test]
 fn fold_timeline_renders() {
     let spans = timeline_spans(&resnet18_layers(), 40, &mut Lcg(2));
     let title = "Fold timeline: fast-32x32 on resnet18-cifar";
-    let plot = fold_timeline(title, &spans).unwrap();
+    let plot = fold_timeline(title, None, &spans, &shares_of(&spans)).unwrap();
     assert_eq!(plot.name, "fold_timeline");
     let img = check_plot(&plot, title, None);
     assert_eq!(img.width, WIDTH);
@@ -336,7 +354,7 @@ fn fold_timeline_merges_100k_spans() {
     let layers: Vec<String> = resnet18_layers();
     let spans = timeline_spans(&layers, 530, &mut Lcg(3));
     assert!(spans.len() >= 100_000, "{} spans", spans.len());
-    let plot = fold_timeline("Fold timeline, 100k spans", &spans).unwrap();
+    let plot = fold_timeline("Fold timeline, 100k spans", None, &spans, &shares_of(&spans)).unwrap();
     assert!(plot.svg.len() < 8_000_000, "SVG is {} bytes: spans were not merged", plot.svg.len());
     decode_png(&plot.png);
 }
@@ -434,16 +452,94 @@ fn pareto_renders() {
     decode_png(&pareto("narrow", &near).unwrap().png);
 }
 
+/// Text of the SVG's `<text>` elements (the SVG backend writes each as one element).
+fn svg_texts(svg: &str) -> Vec<String> {
+    svg.split("<text")
+        .skip(1)
+        .filter_map(|t| Some(t.split_once('>')?.1.split_once("</text>")?.0.trim().to_string()))
+        .map(|t| {
+            t.replace("&lt;", "<")
+                .replace("&gt;", ">")
+                .replace("&quot;", "\"")
+                .replace("&apos;", "'")
+                .replace("&amp;", "&")
+        })
+        .collect()
+}
+
+/// Every point of a comparison or a small sweep carries its name, beside it or in the legend
+/// by number, however crowded; a large sweep labels its Pareto front and says so.
+#[test]
+fn every_pareto_point_is_labelled() {
+    // Three archs, as `fastbfp compare` draws them.
+    let archs = vec![
+        ("fast-32x32".to_string(), 34_777_938.0, 1.546e11),
+        ("msfp12-32x32".to_string(), 21_774_212.0, 1.483e11),
+        ("int8-32x32".to_string(), 71_566_230.0, 2.296e11),
+    ];
+    assert_eq!(pareto_front(&archs), vec![1]);
+    assert_eq!(pareto_labelled(&archs), vec![1, 0, 2]);
+    let texts = svg_texts(&pareto("compare", &archs).unwrap().svg);
+    for (name, _, _) in &archs {
+        assert!(texts.contains(name), "{name} not drawn: {texts:?}");
+    }
+    // Thirty points in a tight cluster: each name is drawn, beside its point or in the legend.
+    let mut rng = Lcg(11);
+    let crowd: Vec<(String, f64, f64)> =
+        (0..30).map(|i| (format!("pt{i}"), 1e6 * (1.0 + 0.05 * rng.next()), 1e9 * (1.0 + 0.05 * rng.next()))).collect();
+    assert_eq!(pareto_labelled(&crowd).len(), 30);
+    let plot = pareto("crowd", &crowd).unwrap();
+    check_plot_as(&plot, "crowd", Some((WIDTH, HEIGHT)), "pareto_crowd");
+    let texts = svg_texts(&plot.svg);
+    for (name, _, _) in &crowd {
+        assert!(texts.contains(name), "{name} not drawn");
+    }
+    // Over MAX_LABELLED_POINTS points: the front only, said in the subtitle.
+    let many: Vec<(String, f64, f64)> =
+        (0..100).map(|i| (format!("p{i}"), 1e6 * (1.0 + rng.next()), 1e9 * (1.0 + rng.next()))).collect();
+    let labelled = pareto_labelled(&many);
+    assert_eq!(labelled, pareto_front(&many));
+    let svg = pareto("many", &many).unwrap().svg;
+    assert!(svg.contains("only the Pareto front labelled"), "subtitle says which points are labelled");
+    let texts = svg_texts(&svg);
+    for &i in &labelled {
+        assert!(texts.contains(&many[i].0), "front point {} not drawn", many[i].0);
+    }
+}
+
+/// A title too wide for the image is wrapped onto a second line, not cut at both edges.
+#[test]
+fn long_titles_wrap_instead_of_running_off_the_image() {
+    let spans = timeline_spans(&resnet18_layers()[..4], 3, &mut Lcg(12));
+    let title =
+        "resnet18-cifar on fast-32x32: fold timeline (iteration 0); 4 GEMMs of over 2000 folds drawn as one span";
+    let plot = fold_timeline(title, None, &spans, &shares_of(&spans)).unwrap();
+    let texts = svg_texts(&plot.svg);
+    let first = texts.iter().position(|t| title.starts_with(t.as_str()) && t.len() > 10).expect("title's first line");
+    assert!(texts[first].len() < title.len(), "wrapped: {:?}", texts[first]);
+    assert_eq!(format!("{} {}", texts[first], texts[first + 1]), title, "the whole title, on two lines");
+}
+
+#[test]
+fn cycle_shares_print_two_decimals() {
+    assert_eq!(cycle_share(9918, 34_777_938), "0.03 %");
+    assert_eq!(cycle_share(6_441_227, 34_777_938), "18.52 %");
+    assert_eq!(cycle_share(287, 34_777_938), "<0.01 %");
+    assert_eq!(cycle_share(0, 34_777_938), "0.00 %");
+    assert_eq!(cycle_share(5, 5), "100.00 %");
+    assert_eq!(cycle_share(0, 0), "0.00 %");
+}
+
 #[test]
 fn empty_input_is_a_no_data_error() {
     let no_data = |r: Result<Plot, PlotError>| matches!(r, Err(PlotError::NoData { .. }));
     assert!(no_data(utilization_per_layer("t", &[])));
-    assert!(no_data(fold_timeline("t", &[])));
+    assert!(no_data(fold_timeline("t", None, &[], &shares_of(&[]))));
     assert!(no_data(cell_heatmap("t", 0, 32, &[])));
     assert!(no_data(breakdown_bars("t", "pJ", &[])));
     assert!(no_data(precision_over_iterations("t", &[])));
     assert!(no_data(pareto("t", &[])));
-    let msg = fold_timeline("t", &[]).unwrap_err().to_string();
+    let msg = fold_timeline("t", None, &[], &shares_of(&[])).unwrap_err().to_string();
     assert!(msg.contains("fold_timeline") && msg.contains("nothing to plot"), "{msg}");
 }
 
@@ -459,7 +555,8 @@ fn invalid_input_is_rejected_with_a_reason() {
     let bar = UtilizationBar { layer: "l".into(), pass: "p".into(), utilization: f64::NAN };
     invalid(utilization_per_layer("t", &[bar]));
     let span = TimelineSpan { lane: "x".into(), start_cycle: 10, end_cycle: 5, kind: SpanKind::Load };
-    assert!(invalid(fold_timeline("t", &[span])).contains("ends at cycle 5"));
+    let one = std::slice::from_ref(&span);
+    assert!(invalid(fold_timeline("t", None, one, &shares_of(one))).contains("ends at cycle 5"));
     invalid(breakdown_bars("t", "pJ", &[("a".into(), -1.0)]));
     invalid(pareto("t", &[("a".into(), 0.0, 1.0)]));
 }
@@ -503,7 +600,7 @@ fn large_and_tiny_inputs_render() {
         end_cycle: end + end / 10,
         kind: SpanKind::Stall("DRAM bandwidth"),
     });
-    let plot = fold_timeline("ResNet-50 fold timeline", &spans).unwrap();
+    let plot = fold_timeline("ResNet-50 fold timeline", None, &spans, &shares_of(&spans)).unwrap();
     let img = check_plot_as(&plot, "ResNet-50 fold timeline", None, "timeline_resnet50");
     assert_eq!(img.height, MAX_HEIGHT);
 
@@ -533,9 +630,9 @@ fn many_lanes_are_grouped_and_long_text_is_cut() {
             kind: SpanKind::Stream,
         })
         .collect();
-    let p = fold_timeline("t", &spans).unwrap();
+    let p = fold_timeline("t", None, &spans, &shares_of(&spans)).unwrap();
     assert!(p.svg.contains("lane0 (+2)") && !p.svg.contains(">lane1<"), "1000 lanes in rows of 3");
     let title = "x".repeat(100_000);
-    let p = fold_timeline(&title, &spans[..3]).unwrap();
+    let p = fold_timeline(&title, None, &spans[..3], &shares_of(&spans[..3])).unwrap();
     assert!(p.svg.len() < 200_000 && p.svg.contains('…'));
 }

@@ -17,6 +17,21 @@ fn bin() -> Command {
     Command::new(env!("CARGO_BIN_EXE_fastbfp"))
 }
 
+/// Text of an SVG's `<text>` elements, trimmed.
+fn svg_texts(svg: &str) -> Vec<String> {
+    svg.split("<text")
+        .skip(1)
+        .filter_map(|t| Some(t.split_once('>')?.1.split_once("</text>")?.0.trim().to_string()))
+        .map(|t| {
+            t.replace("&lt;", "<")
+                .replace("&gt;", ">")
+                .replace("&quot;", "\"")
+                .replace("&apos;", "'")
+                .replace("&amp;", "&")
+        })
+        .collect()
+}
+
 fn files_in(dir: &Path, ext: &str) -> Vec<PathBuf> {
     let mut v: Vec<PathBuf> = std::fs::read_dir(dir)
         .map(|d| {
@@ -138,6 +153,11 @@ fn compare_writes_its_table_and_plots() {
     let csv = std::fs::read_to_string(out.join("compare.csv")).unwrap();
     assert_eq!(csv.lines().count(), 4);
     assert_eq!(files_in(&out, "png").len(), 3);
+    // Every arch is named on the Pareto plot, not only the front.
+    let pareto = svg_texts(&std::fs::read_to_string(out.join("compare_pareto.svg")).unwrap());
+    for arch in ["fast-32x32", "bf16-32x32", "fp32-32x32"] {
+        assert!(pareto.iter().any(|t| t == arch), "{arch} not labelled on the Pareto plot");
+    }
     // Equal area: the baselines' total areas are within one row/column of the reference's.
     let json: serde_json::Value =
         serde_json::from_str(&std::fs::read_to_string(out.join("compare.json")).unwrap()).unwrap();
@@ -279,6 +299,56 @@ fn many_lanes_and_a_huge_name_do_not_fail_the_run() {
     let svg = std::fs::read_to_string(out.join("fold_timeline.svg")).unwrap();
     assert!(svg.contains("fc0 forward (+1)"), "grouped lanes are named after their first");
     assert!(svg.len() < 4 << 20, "the name is cut in the plots: {} bytes", svg.len());
+}
+
+/// The fold timeline's legend gives the run summary's figures: each share in the summary
+/// (streaming, exposed load, exposed drain, each stall reason) appears in the legend as the
+/// same text, and both are the report's cycle counts over its total cycles.
+#[test]
+fn fold_timeline_legend_equals_the_summary() {
+    let arch = load_arch(&root().join("arch/fast-32x32.ron")).unwrap();
+    let wl = load_workload(&root().join("traces/resnet18-cifar.ron")).unwrap();
+    let options = RunOptions { fidelity: Fidelity::Fold, numerics: false, iterations: 1, seed: 1, mapping: None };
+    let r = run_iterations(&arch, &wl, &options, &|| {}).unwrap();
+    let summary = fastbfp::report::summary(&r);
+    // "  exposed load cycles     9918    0.03 %" -> "0.03 %"
+    let share_of = |label: &str| -> String {
+        let line = summary.lines().find(|l| l.trim_start().starts_with(label)).unwrap_or_else(|| panic!("{label}"));
+        let words: Vec<&str> = line.split_whitespace().collect();
+        words[words.len() - 2..].join(" ")
+    };
+    let t = &r.totals;
+    let mut expected = vec![
+        ("exposed load", share_of("exposed load cycles"), t.load_cycles),
+        ("streaming", share_of("streaming cycles"), t.stream_cycles),
+        ("exposed drain", share_of("exposed drain cycles"), t.drain_cycles),
+    ];
+    for (reason, c) in &t.stalls.by_reason {
+        expected.push((reason.name(), share_of(&format!("{} ", reason.name())), *c));
+    }
+    assert!(t.stalls.total() > 0 && expected.len() >= 4, "the default run stalls on DRAM");
+    let mut notes = Vec::new();
+    let plots = fastbfp::report::run_plots(&r, &mut notes);
+    let svg = &plots.iter().find(|p| p.name == "fold_timeline").expect("timeline drawn").svg;
+    let texts = svg_texts(svg);
+    for (name, share, cycles) in &expected {
+        let label = if name.starts_with("exposed") || *name == "streaming" {
+            format!("{name} {share}")
+        } else {
+            format!("stall: {name} {share}")
+        };
+        assert!(texts.contains(&label), "legend lacks {label:?}: {texts:?}");
+        // And the figure is the share of the run's cycles, to the printed precision.
+        let pct = 100.0 * *cycles as f64 / t.cycles as f64;
+        match share.strip_suffix(" %").and_then(|v| v.parse::<f64>().ok()) {
+            Some(v) => assert!((v - pct).abs() <= 0.005 + 1e-12, "{name}: {share} against {pct}"),
+            None => assert!(share == "<0.01 %" && pct < 0.005 && *cycles > 0, "{name}: {share}"),
+        }
+    }
+    let labels: Vec<String> = fastbfp::report::cycle_shares(&r).legend_labels().into_iter().map(|l| l.1).collect();
+    assert_eq!(labels.len(), expected.len(), "{labels:?}");
+    assert!(svg.contains("as in the run summary"), "the legend says what it measures");
+    assert!(svg.contains("per-fold phase spans"), "the caption says what the bars are");
 }
 
 /// GEMMs of more folds than a run keeps timelines for are drawn as one span, and the memory

@@ -16,7 +16,7 @@ pub use capacity::capacity_note;
 pub use compare::{compare_row, compare_table, write_compare, CompareRow};
 pub use csv_table::CsvTable;
 pub use memimage::{packed_images, PackedManifest};
-pub use run::{layers_csv, run_plots, summary, write_run, ReportError, Written};
+pub use run::{cycle_shares, layers_csv, run_plots, summary, write_run, ReportError, Written};
 pub use train::{
     compare_csv, compare_rows, compare_summary, epochs_csv, precision_csv, precision_matrix, train_files, train_plots,
     train_summary, weights_npz, write_train, write_train_compare, CompareTrainRow,

@@ -127,6 +127,19 @@ pub fn roofline_data(r: &RunReport) -> (Vec<String>, Vec<plots::RooflinePoint>, 
     (series, points, roofs)
 }
 
+/// Where the run's cycles went, each counted once (the summary's figures, for the timeline's
+/// legend).
+pub fn cycle_shares(r: &RunReport) -> plots::CycleShares {
+    let t = &r.totals;
+    plots::CycleShares {
+        run_cycles: t.cycles,
+        stream_cycles: t.stream_cycles,
+        exposed_load_cycles: t.load_cycles,
+        exposed_drain_cycles: t.drain_cycles,
+        stall_cycles: t.stalls.by_reason.iter().map(|&(reason, c)| (reason.name(), c)).collect(),
+    }
+}
+
 /// Keeps a drawn plot; a plot with nothing to show (e.g. no fold timeline for SCALE-Sim cells)
 /// is left out quietly, one that cannot be drawn is left out with a note: a plot never fails
 /// the run.
@@ -187,12 +200,18 @@ pub fn run_plots(r: &RunReport, notes: &mut Vec<String>) -> Vec<Plot> {
             push(f.drain, SpanKind::Drain);
         }
     }
-    let mut title = format!("{} on {}: fold timeline (iteration 0)", r.workload, r.arch.name);
+    let title = format!("{} on {}: fold timeline (iteration 0)", r.workload, r.arch.name);
+    let mut note = Vec::new();
     if whole > 0 {
         let most = crate::runner::TIMELINE_FOLDS_PER_GEMM;
-        title += &format!("; {whole} GEMMs of over {most} folds drawn as one span");
+        note.push(format!("{whole} GEMMs of over {most} folds drawn as one span"));
     }
-    keep(&mut out, notes, "timeline", plots::fold_timeline(&title, &spans));
+    if r.options.iterations > 1 {
+        note.push(format!("legend over all {} iterations", r.options.iterations));
+    }
+    let note = (!note.is_empty()).then(|| note.join("; "));
+    let shares = cycle_shares(r);
+    keep(&mut out, notes, "timeline", plots::fold_timeline(&title, note.as_deref(), &spans, &shares));
 
     let cycles = r.totals.cycles.max(1) as f64;
     let frac: Vec<f64> = r.totals.busy_per_cell.iter().map(|&b| b as f64 / cycles).collect();
@@ -294,12 +313,14 @@ pub fn summary(r: &RunReport) -> String {
     let _ = writeln!(s, "  {:<24} {:>16.3} ms", "time at the clock", t.time_us / 1000.0);
     let _ = writeln!(s, "  {:<24} {:>16}", "MACs", t.macs);
     let _ = writeln!(s, "  {:<24} {:>15.1} %", "utilization", 100.0 * t.utilization);
-    let _ = writeln!(s, "  {:<24} {:>16}", "streaming cycles", t.stream_cycles);
-    let _ = writeln!(s, "  {:<24} {:>16}", "exposed load cycles", t.load_cycles);
-    let _ = writeln!(s, "  {:<24} {:>16}", "exposed drain cycles", t.drain_cycles);
-    let _ = writeln!(s, "  {:<24} {:>16}", "stall cycles", t.stalls.total());
+    // Each with its share of the cycles, as the fold timeline's legend shows it.
+    let share = |c: u64| plots::cycle_share(c, t.cycles);
+    let _ = writeln!(s, "  {:<24} {:>16} {:>9}", "streaming cycles", t.stream_cycles, share(t.stream_cycles));
+    let _ = writeln!(s, "  {:<24} {:>16} {:>9}", "exposed load cycles", t.load_cycles, share(t.load_cycles));
+    let _ = writeln!(s, "  {:<24} {:>16} {:>9}", "exposed drain cycles", t.drain_cycles, share(t.drain_cycles));
+    let _ = writeln!(s, "  {:<24} {:>16} {:>9}", "stall cycles", t.stalls.total(), share(t.stalls.total()));
     for (reason, c) in &t.stalls.by_reason {
-        let _ = writeln!(s, "    {:<22} {:>16}", reason.name(), c);
+        let _ = writeln!(s, "    {:<22} {:>16} {:>9}", reason.name(), c, share(*c));
     }
     let _ = writeln!(s, "\n  {:<24} {:>16.4} mm^2", "area", t.area.total_um2() / 1e6);
     for (name, v) in [

@@ -137,7 +137,7 @@ impl Draw for UtilChart<'_> {
             .enumerate()
             .map(|(p, name)| LegendEntry { label: name.clone(), color: series_color(p), mark: Mark::Box })
             .collect();
-        draw_legend(&legend_area, pen, Some("pass"), &entries, 20)
+        draw_legend(&legend_area, pen, Some("pass"), &entries, 20).map(|_| ())
     }
 }
 

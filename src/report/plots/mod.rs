@@ -13,6 +13,10 @@
 
 mod bars;
 mod heatmap;
+mod labels;
+mod legend;
+mod marks;
+mod pareto;
 mod png;
 mod roofline;
 mod scatter;
@@ -28,12 +32,14 @@ use plotters::style::text_anchor::{HPos, Pos, VPos};
 
 pub use bars::{breakdown_bars, utilization_per_layer, UtilizationBar};
 pub use heatmap::cell_heatmap;
+pub use pareto::{pareto, pareto_front, pareto_labelled, MAX_LABELLED_POINTS};
 pub use png::{encode_png_rgb, PNG_SIGNATURE};
 pub use roofline::{roofline, RooflinePoint, Roofs};
-pub use scatter::{pareto, precision_over_iterations, PrecisionPoint};
-pub use timeline::{fold_timeline, SpanKind, TimelineSpan, MAX_LANES};
+pub use scatter::{precision_over_iterations, PrecisionPoint};
+pub use timeline::{cycle_share, fold_timeline, CycleShares, SpanKind, TimelineSpan, MAX_LANES};
 pub use training::{accuracy_vs_time, energy_per_epoch, loss_curves, precision_heatmap, Series};
 
+pub(crate) use legend::{draw_legend, draw_note, LegendEntry, Mark};
 use text::Pen;
 
 /// Width in pixels of every plot.
@@ -132,7 +138,11 @@ pub(crate) const AXIS_DESC_SIZE: u32 = 18;
 pub(crate) const TICK_SIZE: u32 = 14;
 pub(crate) const LEGEND_SIZE: u32 = 14;
 
-/// Draws the title (and an optional grey subtitle) and returns the area below.
+/// Most lines a title, or a subtitle, is wrapped onto.
+pub(crate) const MAX_TITLE_LINES: usize = 2;
+
+/// Draws the title (and an optional grey subtitle), each wrapped at spaces onto at most
+/// [`MAX_TITLE_LINES`] lines that fit the width (the rest cut with "…"), and returns the area below.
 pub(crate) fn titled<DB: DrawingBackend>(
     root: &DrawingArea<DB, Shift>,
     pen: Pen,
@@ -140,70 +150,25 @@ pub(crate) fn titled<DB: DrawingBackend>(
     subtitle: Option<&str>,
 ) -> Result<DrawingArea<DB, Shift>, PlotError> {
     let (w, _) = root.dim_in_pixel();
+    let max_w = w.saturating_sub(20).max(40);
     let center = Pos::new(HPos::Center, VPos::Top);
-    pen.text(root, title, &TextStyle::from((FONT, TITLE_SIZE)).pos(center), (w as i32 / 2, 10))?;
-    let mut top = 10 + TITLE_SIZE as i32 + 6;
+    let mut top = 10;
+    for line in text::wrap(root, title, TITLE_SIZE, max_w, MAX_TITLE_LINES) {
+        pen.text(root, &line, &TextStyle::from((FONT, TITLE_SIZE)).pos(center), (w as i32 / 2, top))?;
+        top += TITLE_SIZE as i32 + 6;
+    }
+    if top == 10 {
+        top += TITLE_SIZE as i32 + 6;
+    }
     if let Some(sub) = subtitle {
         let grey = RGBColor(90, 90, 90);
-        pen.text(root, sub, &TextStyle::from((FONT, SUBTITLE_SIZE)).color(&grey).pos(center), (w as i32 / 2, top))?;
-        top += SUBTITLE_SIZE as i32 + 6;
+        let style = TextStyle::from((FONT, SUBTITLE_SIZE)).color(&grey).pos(center);
+        for line in text::wrap(root, sub, SUBTITLE_SIZE, max_w, MAX_TITLE_LINES) {
+            pen.text(root, &line, &style, (w as i32 / 2, top))?;
+            top += SUBTITLE_SIZE as i32 + 6;
+        }
     }
     Ok(root.margin(top, 0, 0, 0))
-}
-
-/// What a legend entry shows next to its label.
-#[derive(Clone, Copy, PartialEq)]
-pub(crate) enum Mark {
-    /// A filled square (bars, spans, cells).
-    Box,
-    /// A short line (line series).
-    Line,
-    /// A filled circle (scatter points).
-    Dot,
-}
-
-/// One legend row.
-pub(crate) struct LegendEntry {
-    pub label: String,
-    pub color: RGBColor,
-    pub mark: Mark,
-}
-
-/// Draws a legend as a column of entries inside `area` (normally a strip right of the chart),
-/// starting at `top` pixels; entries that do not fit are summarised as "+ N more".
-pub(crate) fn draw_legend<DB: DrawingBackend>(
-    area: &DrawingArea<DB, Shift>,
-    pen: Pen,
-    heading: Option<&str>,
-    entries: &[LegendEntry],
-    top: i32,
-) -> Result<(), PlotError> {
-    let (w, h) = area.dim_in_pixel();
-    let row = LEGEND_SIZE as i32 + 8;
-    let mut y = top;
-    let left = Pos::new(HPos::Left, VPos::Center);
-    if let Some(heading) = heading {
-        pen.text(area, heading, &TextStyle::from((FONT, LEGEND_SIZE + 2)).pos(left), (8, y + row / 2))?;
-        y += row + 2;
-    }
-    let fits = ((h as i32 - y - 8) / row).max(1) as usize;
-    let shown = if entries.len() > fits { fits.saturating_sub(1) } else { entries.len() };
-    let max_chars = ((w as i32 - 40) / (LEGEND_SIZE as i32 * 55 / 100)).max(6) as usize;
-    for e in &entries[..shown] {
-        let cy = y + row / 2;
-        match e.mark {
-            Mark::Box => area.draw(&Rectangle::new([(8, cy - 6), (22, cy + 6)], e.color.filled()))?,
-            Mark::Line => area.draw(&PathElement::new(vec![(6, cy), (24, cy)], e.color.stroke_width(3)))?,
-            Mark::Dot => area.draw(&Circle::new((15, cy), 5, e.color.filled()))?,
-        }
-        pen.text(area, &ellipsize(&e.label, max_chars), &TextStyle::from((FONT, LEGEND_SIZE)).pos(left), (30, cy))?;
-        y += row;
-    }
-    if shown < entries.len() {
-        let text = format!("+ {} more", entries.len() - shown);
-        pen.text(area, &text, &TextStyle::from((FONT, LEGEND_SIZE)).pos(left), (30, y + row / 2))?;
-    }
-    Ok(())
 }
 
 /// Shortens `s` to at most `max` characters, ending in "…" when cut.

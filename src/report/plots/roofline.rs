@@ -134,7 +134,7 @@ impl Draw for Roofline<'_> {
             })
             .collect();
         entries.push(LegendEntry { label: "roofs".to_string(), color: ROOF, mark: Mark::Line });
-        draw_legend(&legend_area, pen, None, &entries, 20)
+        draw_legend(&legend_area, pen, None, &entries, 20).map(|_| ())
     }
 }
 

@@ -1,14 +1,12 @@
-//! Line and scatter plots: precision per layer over iterations, and the Pareto front of a sweep.
+//! Precision per layer over iterations: one step line per layer.
 
-use plotters::coord::ranged1d::{AsRangedCoord, ValueFormatter};
 use plotters::coord::Shift;
 use plotters::prelude::*;
-use plotters::style::text_anchor::{HPos, Pos, VPos};
 
 use super::text::{hidden, ticks, x_axis_text, y_axis_text, Pen};
 use super::{
-    check_value, display_unit, draw_legend, fmt_si, index_names, render, series_color, titled, Draw, Keyed,
-    LegendEntry, Mark, Plot, PlotError, AXIS_DESC_SIZE, FONT, GRID, HEIGHT, TICK_SIZE, WIDTH,
+    draw_legend, fmt_si, index_names, render, series_color, titled, Draw, Keyed, LegendEntry, Mark, Plot, PlotError,
+    AXIS_DESC_SIZE, GRID, HEIGHT, TICK_SIZE, WIDTH,
 };
 
 /// Mantissa width of one layer at one training iteration.
@@ -140,151 +138,6 @@ impl Draw for Precision<'_> {
             .enumerate()
             .map(|(k, l)| LegendEntry { label: l.clone(), color: series_color(k), mark: Mark::Line })
             .collect();
-        draw_legend(&legend_area, pen, Some("layer"), &entries, 20)
-    }
-}
-
-/// Scatter of design points, x = cycles, y = energy (given in pJ, shown in the largest unit
-/// that keeps values >= 1, e.g. mJ), with the Pareto front (points no
-/// other point beats on both) highlighted in red, joined, and labelled with its names (when
-/// there are at most 20 front points). An axis switches to a log scale when its values span
-/// more than 30x. Values must be finite and positive ([`PlotError::InvalidInput`] otherwise).
-pub fn pareto(title: &str, points: &[(String, f64, f64)]) -> Result<Plot, PlotError> {
-    const PLOT: &str = "pareto";
-    if points.is_empty() {
-        return Err(PlotError::NoData { plot: PLOT });
-    }
-    for (name, c, e) in points {
-        check_value(PLOT, &format!("cycles of {name}"), *c)?;
-        check_value(PLOT, &format!("energy of {name}"), *e)?;
-        if *c == 0.0 || *e == 0.0 {
-            let reason = format!("{name} has zero cycles or energy");
-            return Err(PlotError::InvalidInput { plot: PLOT, reason });
-        }
-    }
-    let mut order: Vec<usize> = (0..points.len()).collect();
-    order.sort_by(|&a, &b| points[a].1.total_cmp(&points[b].1).then(points[a].2.total_cmp(&points[b].2)));
-    let mut front = Vec::new();
-    let mut best = f64::INFINITY;
-    for i in order {
-        if points[i].2 < best {
-            best = points[i].2;
-            front.push(i);
-        }
-    }
-    let subtitle =
-        format!("{} design points, {} on the Pareto front (lower-left is better)", points.len(), front.len());
-    let max_energy = points.iter().map(|p| p.2).fold(0.0, f64::max);
-    let (energy_div, energy_unit) = display_unit("pJ", max_energy);
-    render(PLOT, (WIDTH, HEIGHT), &Pareto { title, subtitle, points, front, energy_div, energy_unit })
-}
-
-struct Pareto<'a> {
-    title: &'a str,
-    subtitle: String,
-    points: &'a [(String, f64, f64)],
-    front: Vec<usize>,
-    /// Energies are shown divided by this, in `energy_unit` (pJ, nJ, ..., J).
-    energy_div: f64,
-    energy_unit: String,
-}
-
-/// `lo..hi` padded by 5% (or a factor on a log scale) and whether to use a log scale.
-fn axis_range(values: impl Iterator<Item = f64> + Clone) -> (f64, f64, bool) {
-    let lo = values.clone().fold(f64::INFINITY, f64::min);
-    let hi = values.fold(0.0, f64::max);
-    if hi > lo * 30.0 {
-        (lo / 1.3, hi * 1.3, true)
-    } else if hi > lo {
-        let pad = (hi - lo) * 0.08;
-        ((lo - pad).max(0.0), hi + pad, false)
-    } else {
-        (lo * 0.9, hi * 1.1, false)
-    }
-}
-
-impl Draw for Pareto<'_> {
-    fn draw<DB: DrawingBackend>(&self, root: &DrawingArea<DB, Shift>, pen: Pen) -> Result<(), PlotError> {
-        let body = titled(root, pen, self.title, Some(&self.subtitle))?;
-        let (area, legend_area) = body.split_horizontally(WIDTH - LEGEND_W);
-        let (x0, x1, xlog) = axis_range(self.points.iter().map(|p| p.1));
-        let (y0, y1, ylog) = axis_range(self.points.iter().map(|p| p.2 / self.energy_div));
-        match (xlog, ylog) {
-            (false, false) => self.draw_on(root, pen, &area, x0..x1, y0..y1)?,
-            (true, false) => self.draw_on(root, pen, &area, (x0..x1).log_scale(), y0..y1)?,
-            (false, true) => self.draw_on(root, pen, &area, x0..x1, (y0..y1).log_scale())?,
-            (true, true) => self.draw_on(root, pen, &area, (x0..x1).log_scale(), (y0..y1).log_scale())?,
-        }
-        let entries = [
-            LegendEntry {
-                label: format!("design point ({})", self.points.len() - self.front.len()),
-                color: OTHER,
-                mark: Mark::Dot,
-            },
-            LegendEntry { label: format!("Pareto front ({})", self.front.len()), color: FRONT, mark: Mark::Dot },
-        ];
-        draw_legend(&legend_area, pen, None, &entries, 20)
-    }
-}
-
-const OTHER: RGBColor = RGBColor(0x5a, 0x8d, 0xc8);
-const FRONT: RGBColor = RGBColor(0xd6, 0x27, 0x28);
-
-impl Pareto<'_> {
-    fn draw_on<DB, X, Y>(
-        &self,
-        root: &DrawingArea<DB, Shift>,
-        pen: Pen,
-        area: &DrawingArea<DB, Shift>,
-        x: X,
-        y: Y,
-    ) -> Result<(), PlotError>
-    where
-        DB: DrawingBackend,
-        X: AsRangedCoord<Value = f64>,
-        Y: AsRangedCoord<Value = f64>,
-        X::CoordDescType: ValueFormatter<f64>,
-        Y::CoordDescType: ValueFormatter<f64>,
-    {
-        let (x_area, y_area) = (TICK_SIZE + 16 + AXIS_DESC_SIZE + 10, 80);
-        let mut chart = ChartBuilder::on(area)
-            .margin(10)
-            .margin_right(30)
-            .x_label_area_size(x_area)
-            .y_label_area_size(y_area)
-            .build_cartesian_2d(x, y)?;
-        chart
-            .configure_mesh()
-            .light_line_style(GRID)
-            .max_light_lines(4)
-            .x_labels(10)
-            .y_labels(10)
-            .label_style(hidden())
-            .axis_desc_style(hidden())
-            .draw()?;
-        let x_ticks = ticks(chart.as_coord_spec().x_spec(), 10, fmt_si);
-        let y_ticks = ticks(chart.as_coord_spec().y_spec(), 10, fmt_si);
-        x_axis_text(pen, root, &chart, &x_ticks, false, "cycles", x_area)?;
-        y_axis_text(pen, root, &chart, &y_ticks, false, &format!("energy ({})", self.energy_unit), y_area)?;
-        let at = |i: usize| (self.points[i].1, self.points[i].2 / self.energy_div);
-        let on_front: std::collections::HashSet<usize> = self.front.iter().copied().collect();
-        chart.draw_series(
-            self.points
-                .iter()
-                .enumerate()
-                .filter(|(i, _)| !on_front.contains(i))
-                .map(|(i, _)| Circle::new(at(i), 4, OTHER.filled())),
-        )?;
-        let line: Vec<(f64, f64)> = self.front.iter().map(|&i| at(i)).collect();
-        chart.draw_series(std::iter::once(PathElement::new(line, FRONT.stroke_width(2))))?;
-        chart.draw_series(self.front.iter().map(|&i| Circle::new(at(i), 6, FRONT.filled())))?;
-        if self.front.len() <= 20 {
-            let style = TextStyle::from((FONT, TICK_SIZE - 2)).pos(Pos::new(HPos::Left, VPos::Bottom));
-            for &i in &self.front {
-                let (px, py) = chart.backend_coord(&at(i));
-                pen.text(root, &self.points[i].0, &style, (px + 7, py - 5))?;
-            }
-        }
-        Ok(())
+        draw_legend(&legend_area, pen, Some("layer"), &entries, 20).map(|_| ())
     }
 }

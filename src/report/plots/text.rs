@@ -144,6 +144,57 @@ impl Pen {
     }
 }
 
+/// `text` cut (with "…") so that it is at most `max_w` pixels wide at `size`.
+pub(crate) fn fit<DB: DrawingBackend>(area: &DrawingArea<DB, Shift>, text: &str, size: u32, max_w: u32) -> String {
+    let mut chars = text.chars().count().min(MAX_TEXT_CHARS);
+    let mut s = super::ellipsize(text, chars);
+    for _ in 0..8 {
+        let w = super::text_width(area, &s, size);
+        if w <= max_w || chars <= 4 {
+            break;
+        }
+        let shorter = (chars as u64 * u64::from(max_w) / u64::from(w.max(1))) as usize;
+        chars = shorter.min(chars - 1).max(4);
+        s = super::ellipsize(text, chars);
+    }
+    s
+}
+
+/// `text` broken at spaces into at most `max_lines` lines, each at most `max_w` pixels wide at
+/// `size`; what does not fit ends the last line in "…" (as does a word wider than a line).
+pub(crate) fn wrap<DB: DrawingBackend>(
+    area: &DrawingArea<DB, Shift>,
+    text: &str,
+    size: u32,
+    max_w: u32,
+    max_lines: usize,
+) -> Vec<String> {
+    let text = super::ellipsize(text, MAX_TEXT_CHARS.saturating_mul(max_lines.max(1)));
+    let words: Vec<&str> = text.split(' ').filter(|w| !w.is_empty()).collect();
+    let mut lines: Vec<String> = Vec::new();
+    let mut k = 0;
+    while k < words.len() && lines.len() < max_lines.max(1) {
+        let last = lines.len() + 1 == max_lines.max(1);
+        let mut line = words[k].to_string();
+        k += 1;
+        while k < words.len() {
+            let longer = format!("{line} {}", words[k]);
+            if super::text_width(area, &longer, size) > max_w {
+                break;
+            }
+            line = longer;
+            k += 1;
+        }
+        if last && k < words.len() {
+            // The rest does not fit: the last line takes it all, cut to the width.
+            line = format!("{line} {}", words[k..].join(" "));
+            k = words.len();
+        }
+        lines.push(fit(area, &line, size, max_w));
+    }
+    lines
+}
+
 /// Tick values and labels for a numeric axis: the points plotters' mesh uses for `n` labels.
 pub(crate) fn ticks<R: Ranged<ValueType = f64>>(spec: &R, n: usize, fmt: impl Fn(f64) -> String) -> Vec<(f64, String)> {
     spec.key_points(BoldPoints(n)).into_iter().map(|v| (v, fmt(v))).collect()

@@ -1,12 +1,13 @@
-//! Fold timeline: a Gantt chart of load / stream / drain phases and stalls per lane.
+//! Fold timeline: a Gantt chart of each fold's load / stream / drain phases and stalls per
+//! lane, with a legend of where the run's cycles went (each counted once, as in the summary).
 
 use plotters::coord::Shift;
 use plotters::prelude::*;
 
 use super::text::{hidden, ticks, x_axis_text, y_axis_text, Pen};
 use super::{
-    draw_legend, ellipsize, fmt_si, index_names, render, text_width, thinned_centres, titled, Draw, Keyed, LegendEntry,
-    Mark, Plot, PlotError, AXIS_DESC_SIZE, GRID, HEIGHT, MAX_HEIGHT, TICK_SIZE, WIDTH,
+    draw_legend, draw_note, ellipsize, fmt_si, index_names, render, text_width, thinned_centres, titled, Draw, Keyed,
+    LegendEntry, Mark, Plot, PlotError, AXIS_DESC_SIZE, GRID, HEIGHT, MAX_HEIGHT, TICK_SIZE, WIDTH,
 };
 
 /// One busy interval of one lane.
@@ -35,6 +36,52 @@ pub enum SpanKind {
     Stall(&'static str),
 }
 
+/// Where every cycle of a run went, each counted once: the figures of the run summary
+/// (streaming, exposed load, exposed drain, stalls by reason), shown in the timeline's legend
+/// as shares of `run_cycles` by [`cycle_share`].
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct CycleShares {
+    /// All cycles of the run.
+    pub run_cycles: u64,
+    /// Cycles in which some fold streams through the array.
+    pub stream_cycles: u64,
+    /// Load cycles not hidden behind streaming.
+    pub exposed_load_cycles: u64,
+    /// Drain cycles not hidden behind streaming.
+    pub exposed_drain_cycles: u64,
+    /// Stall cycles by reason, e.g. `("dram", 6441227)`.
+    pub stall_cycles: Vec<(&'static str, u64)>,
+}
+
+/// `part` as a percentage of `whole` with two decimals, e.g. `"18.52 %"`; `"<0.01 %"` for a
+/// non-zero part that would print as zero. The run summary and the timeline legend both use it,
+/// so that their figures agree to the digit.
+pub fn cycle_share(part: u64, whole: u64) -> String {
+    let p = part as f64 / whole.max(1) as f64 * 100.0;
+    if part > 0 && p < 0.005 {
+        "<0.01 %".to_string()
+    } else {
+        format!("{p:.2} %")
+    }
+}
+
+impl CycleShares {
+    /// The legend's labels in drawing order: exposed load, streaming, exposed drain, then each
+    /// stall reason (`"stall: dram 18.52 %"`); stall reasons with no cycles are left out.
+    pub fn legend_labels(&self) -> Vec<(SpanKind, String)> {
+        let share = |c| cycle_share(c, self.run_cycles);
+        let mut out = vec![
+            (SpanKind::Load, format!("exposed load {}", share(self.exposed_load_cycles))),
+            (SpanKind::Stream, format!("streaming {}", share(self.stream_cycles))),
+            (SpanKind::Drain, format!("exposed drain {}", share(self.exposed_drain_cycles))),
+        ];
+        for &(reason, c) in self.stall_cycles.iter().filter(|s| s.1 > 0) {
+            out.push((SpanKind::Stall(reason), format!("stall: {reason} {}", share(c))));
+        }
+        out
+    }
+}
+
 /// Most lanes a timeline draws (beyond that rows would be under 6 px).
 pub const MAX_LANES: usize = 400;
 /// Time bins across the x axis (about one per pixel column).
@@ -50,7 +97,10 @@ const STALL_COLORS: [RGBColor; 6] = [
 ];
 
 /// Gantt chart of `spans`: x = cycles, one row per lane, one colour per kind and per stall
-/// reason, with a legend giving each kind's share of all span cycles.
+/// reason. The bars are each fold's phases, which overlap (a fold's load hides under the
+/// previous fold's stream), so their lengths are not the run's cycle shares; the legend gives
+/// those from `shares` (exposed cycles as a percentage of the run's cycles, the run summary's
+/// figures) and says so in a note below it. `note`, if given, ends the subtitle.
 ///
 /// Any number of spans is reduced to a few rectangles per lane per time bin (800 bins across
 /// the axis, about one per pixel): each bin stacks the activities in it, in proportion to their
@@ -60,7 +110,12 @@ const STALL_COLORS: [RGBColor; 6] = [
 /// more than [`MAX_LANES`] lanes are grouped, consecutive lanes in order of appearance, into at
 /// most [`MAX_LANES`] rows named after their first lane (`conv1 forward (+2)`); each row stacks
 /// its lanes' activities in proportion. Zero-length spans are ignored.
-pub fn fold_timeline(title: &str, spans: &[TimelineSpan]) -> Result<Plot, PlotError> {
+pub fn fold_timeline(
+    title: &str,
+    note: Option<&str>,
+    spans: &[TimelineSpan],
+    shares: &CycleShares,
+) -> Result<Plot, PlotError> {
     const PLOT: &str = "fold_timeline";
     if spans.is_empty() {
         return Err(PlotError::NoData { plot: PLOT });
@@ -72,8 +127,11 @@ pub fn fold_timeline(title: &str, spans: &[TimelineSpan]) -> Result<Plot, PlotEr
     }
     let (names, lane_of) = index_names(spans.iter().map(|s| s.lane.as_str()));
     let (lanes, lane_of) = group_lanes(names, lane_of);
-    let mut reasons: Vec<&'static str> =
-        spans.iter().filter_map(|s| if let SpanKind::Stall(r) = s.kind { Some(r) } else { None }).collect();
+    let mut reasons: Vec<&'static str> = spans
+        .iter()
+        .filter_map(|s| if let SpanKind::Stall(r) = s.kind { Some(r) } else { None })
+        .chain(shares.stall_cycles.iter().filter(|s| s.1 > 0).map(|s| s.0))
+        .collect();
     reasons.sort_unstable();
     reasons.dedup();
     let category = |k: SpanKind| match k {
@@ -91,13 +149,11 @@ pub fn fold_timeline(title: &str, spans: &[TimelineSpan]) -> Result<Plot, PlotEr
     // full[...]: difference array for bins a span covers completely.
     let mut cover = vec![0f32; lanes.len() * BINS * ncat];
     let mut full = vec![0i32; lanes.len() * (BINS + 1) * ncat];
-    let mut totals = vec![0u64; ncat];
     for (s, &lane) in spans.iter().zip(&lane_of) {
         if s.end_cycle == s.start_cycle {
             continue;
         }
         let c = category(s.kind);
-        totals[c] += s.end_cycle - s.start_cycle;
         let fs = (s.start_cycle - t0) as f64 / bin_w;
         let fe = (s.end_cycle - t0) as f64 / bin_w;
         let b0 = (fs as usize).min(BINS - 1);
@@ -145,28 +201,29 @@ pub fn fold_timeline(title: &str, spans: &[TimelineSpan]) -> Result<Plot, PlotEr
             }
         }
     }
-    let span_cycles: u64 = totals.iter().sum::<u64>().max(1);
-    let mut legend = Vec::new();
-    for (c, &t) in totals.iter().enumerate() {
-        let name = match c {
-            0 => "load".to_string(),
-            1 => "stream".to_string(),
-            2 => "drain".to_string(),
-            _ => format!("stall: {}", reasons[c - 3]),
-        };
-        if t > 0 || c < 3 {
-            let share = t as f64 / span_cycles as f64 * 100.0;
-            legend.push(LegendEntry { label: format!("{name} {share:.1}%"), color: color_of(c), mark: Mark::Box });
-        }
-    }
+    let legend: Vec<LegendEntry> = shares
+        .legend_labels()
+        .into_iter()
+        .map(|(kind, label)| LegendEntry { label, color: color_of(category(kind)), mark: Mark::Box })
+        .collect();
+    let legend_note = format!(
+        "Shares of the run's {} cycles, each counted once (as in the run summary). Bars show each \
+         fold's load, stream and drain phases, which overlap between folds, so bar lengths are \
+         not these shares.",
+        shares.run_cycles
+    );
     let height = (150 + 18 * lanes.len() as u32).clamp(HEIGHT, MAX_HEIGHT);
-    let subtitle = format!(
-        "{} spans, {} lanes, {} cycles; each pixel column stacks its activities in proportion",
+    let mut subtitle = format!(
+        "per-fold phase spans ({} spans, {} lanes, {} cycles); each pixel column stacks its activities in proportion",
         spans.len(),
         lanes.len(),
         fmt_si((t1 - t0) as f64)
     );
-    let chart = Timeline { title, subtitle, lanes, blocks, legend, t0, bin_w, height };
+    if let Some(note) = note {
+        subtitle.push_str("; ");
+        subtitle.push_str(note);
+    }
+    let chart = Timeline { title, subtitle, lanes, blocks, legend, legend_note, t0, bin_w, height };
     render(PLOT, (WIDTH, height), &chart)
 }
 
@@ -235,6 +292,7 @@ struct Timeline<'a> {
     lanes: Vec<String>,
     blocks: Vec<Block>,
     legend: Vec<LegendEntry>,
+    legend_note: String,
     t0: u64,
     bin_w: f64,
     height: u32,
@@ -286,6 +344,7 @@ impl Draw for Timeline<'_> {
         // Lane i (top down) is centred at n - 1 - i + 0.5.
         let y_ticks: Vec<(f64, String)> = centres.iter().map(|&c| (c, names[n - 1 - c as usize].clone())).collect();
         y_axis_text(pen, root, &chart, &y_ticks, false, "", label_w)?;
-        draw_legend(&legend_area, pen, Some("activity (% of cycles)"), &self.legend, 20)
+        let below = draw_legend(&legend_area, pen, Some("% of the run's cycles"), &self.legend, 20)?;
+        draw_note(&legend_area, pen, &self.legend_note, below + 8, 8).map(|_| ())
     }
 }

@@ -6,11 +6,12 @@ use plotters::prelude::*;
 use plotters::style::text_anchor::{HPos, Pos, VPos};
 
 use super::heatmap::viridis;
-use super::text::{hidden, x_axis_text, y_axis_text, Pen};
+use super::marks::{dash_pieces, draw_marker, series_style, SeriesStyle};
+use super::text::{fit, hidden, x_axis_text, y_axis_text, Pen};
 use super::{
-    check_value, display_unit, draw_legend, ellipsize, fmt_si, render, series_color, text_width, thinned_centres,
-    titled, Draw, Keyed, LegendEntry, Mark, Plot, PlotError, AXIS_DESC_SIZE, FONT, GRID, HEIGHT, LEGEND_SIZE,
-    MAX_HEIGHT, SUBTITLE_SIZE, TICK_SIZE, TITLE_SIZE, WIDTH,
+    check_value, display_unit, draw_legend, ellipsize, fmt_si, render, text_width, thinned_centres, titled, Draw,
+    Keyed, LegendEntry, Mark, Plot, PlotError, AXIS_DESC_SIZE, FONT, GRID, HEIGHT, LEGEND_SIZE, MAX_HEIGHT,
+    SUBTITLE_SIZE, TICK_SIZE, TITLE_SIZE, WIDTH,
 };
 
 /// One named line.
@@ -27,8 +28,6 @@ const LEGEND_W: u32 = 220;
 /// Longest series, class or layer label kept, in characters (drawing text costs more than
 /// linear time in its length, so a label is cut before anything measures it).
 const MAX_LABEL_CHARS: usize = 40;
-/// Longest title or subtitle kept before it is fitted to the width, in characters.
-const MAX_TITLE_CHARS: usize = 200;
 /// Legend rows shown; further series are summarised as "+ N more".
 const MAX_LEGEND_ENTRIES: usize = 12;
 /// Most points drawn per line; longer lines keep the lowest and highest point of each bucket.
@@ -376,9 +375,9 @@ impl Axis {
     }
 }
 
-/// A line as drawn: its colour and points in axis units.
+/// A line as drawn: its style (colour, marker shape, dash pattern) and points in axis units.
 struct Line {
-    color: RGBColor,
+    style: SeriesStyle,
     points: Vec<(f64, f64)>,
     marked: bool,
 }
@@ -397,7 +396,7 @@ fn lines_of(
     let mut lines = Vec::with_capacity(sorted.len());
     let mut legend = Vec::with_capacity(series.len());
     for (i, (s, pts)) in series.iter().zip(sorted).enumerate() {
-        let color = series_color(i);
+        let style = series_style(i);
         thinned |= pts.len() > cap;
         let points: Vec<(f64, f64)> = downsample(pts, cap).into_iter().map(&to_axes).collect();
         let marked = points.len() == 1 || (markers && points.len() <= MAX_MARKED_POINTS);
@@ -405,8 +404,8 @@ fn lines_of(
         if pts.is_empty() {
             label.push_str(" (no data)");
         }
-        legend.push(LegendEntry { label, color, mark: if points.len() == 1 { Mark::Dot } else { Mark::Line } });
-        lines.push(Line { color, points, marked });
+        legend.push(LegendEntry { label, color: style.color, mark: Mark::Series(style, marked) });
+        lines.push(Line { style, points, marked });
     }
     let note = thinned.then(|| format!("lines thinned to {cap} points (min and max per bucket)"));
     (lines, legend, note)
@@ -443,22 +442,6 @@ fn downsample(points: &[(f64, f64)], cap: usize) -> Vec<(f64, f64)> {
     }
     out.push(points[n - 1]);
     out
-}
-
-/// `text` cut (with "…") so that it is at most `max_w` pixels wide at `size`.
-fn fit<DB: DrawingBackend>(area: &DrawingArea<DB, Shift>, text: &str, size: u32, max_w: u32) -> String {
-    let mut chars = text.chars().count().min(MAX_TITLE_CHARS);
-    let mut s = ellipsize(text, chars);
-    for _ in 0..8 {
-        let w = text_width(area, &s, size);
-        if w <= max_w || chars <= 4 {
-            break;
-        }
-        let shorter = (chars as u64 * u64::from(max_w) / u64::from(w)) as usize;
-        chars = shorter.min(chars - 1).max(4);
-        s = ellipsize(text, chars);
-    }
-    s
 }
 
 struct LineChart<'a> {
@@ -504,11 +487,18 @@ impl Draw for LineChart<'_> {
                 }
             }
             if path.len() > 1 {
-                let width = if path.len() > (xs.end - xs.start).max(1) as usize { 1 } else { 2 };
-                root.draw(&PathElement::new(path, line.color.stroke_width(width)))?;
+                // Dashed (each series its own pattern), so that a line drawn over an equal one
+                // leaves gaps where the one underneath shows.
+                let dense = path.len() > (xs.end - xs.start).max(1) as usize;
+                let width = if dense { 1 } else { 2 };
+                for piece in dash_pieces(&path, line.style.dash, dense) {
+                    root.draw(&PathElement::new(piece, line.style.color.stroke_width(width)))?;
+                }
             }
             if line.marked {
-                chart.draw_series(line.points.iter().map(|&p| Circle::new(p, 4, line.color.filled())))?;
+                for p in &line.points {
+                    draw_marker(root, chart.backend_coord(p), line.style.shape, line.style.color)?;
+                }
             }
         }
         let target_y = self.target.as_ref().map(|(t, _)| chart.backend_coord(&(self.x.lo, *t)).1);
@@ -957,6 +947,27 @@ mod tests {
         assert!(p.svg.contains("(µJ)"));
         let x = Axis::linear(0.5, 10.5, 12, true, String::new());
         assert_eq!(x.ticks.iter().map(|t| t.0).collect::<Vec<_>>(), (1..=10).map(f64::from).collect::<Vec<_>>());
+    }
+
+    /// Two policies with equal energy per epoch (msfp12 and fixed:4) draw one line over the
+    /// other: their dash patterns and marker shapes differ, on the chart and in the legend.
+    #[test]
+    fn coinciding_series_stay_distinguishable() {
+        let same = energy("msfp12", 30, 13e-3);
+        let s = [energy("fp32", 30, 62e-3), same.clone(), Series { label: "fixed:4".to_string(), ..same }];
+        let sorted = sorted_points("t", &s).unwrap();
+        let (lines, legend, _) = lines_of(&s, &sorted, true, |p| p);
+        assert_eq!(lines[1].points, lines[2].points);
+        for (a, b) in [(0, 1), (1, 2), (0, 2)] {
+            let (x, y) = (lines[a].style, lines[b].style);
+            assert!(x.dash != y.dash && x.shape != y.shape && x.color != y.color, "series {a} and {b}");
+        }
+        assert!(lines.iter().all(|l| l.marked));
+        for (l, e) in lines.iter().zip(&legend) {
+            assert!(e.mark == Mark::Series(l.style, true), "legend shows the line's own style");
+        }
+        let p = energy_per_epoch("Energy per epoch", &s).unwrap();
+        preview(&p, "energy_coinciding");
     }
 
     #[test]
