@@ -4,7 +4,7 @@
 //! depend on the mapping.
 
 mod common;
-use common::{arch, data};
+use common::{arch, data, moved, window};
 use std::path::Path;
 
 use fastbfp::accel::{simulate_gemm, spec_for, GemmRequest, GemmSim};
@@ -41,24 +41,6 @@ fn sim(
         mapping,
     };
     simulate_gemm(a, &req).unwrap()
-}
-
-/// DRAM bits of the GEMM itself (operands, results, spilled partial sums).
-fn moved(s: &GemmSim) -> u64 {
-    s.traffic.dram_bits() - s.traffic.dram_transpose_bits
-}
-
-fn window(cin: usize, kernel: usize, stride: usize, pad: usize, hw: usize, batch: usize) -> ConvWindow {
-    let o = (hw + 2 * pad - kernel) / stride + 1;
-    ConvWindow {
-        channels: cin,
-        kernel: (kernel, kernel),
-        stride_h: stride,
-        pad_h: pad,
-        input_hw: (hw, hw),
-        output_hw: (o, o),
-        batch,
-    }
 }
 
 proptest! {

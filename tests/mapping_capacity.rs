@@ -5,7 +5,7 @@
 //! loop; and the README's own example from the command line.
 
 mod common;
-use common::{arch, data};
+use common::{arch, data, moved, window};
 use std::path::Path;
 
 use fastbfp::accel::{mem_params, simulate_gemm, spec_for, GemmRequest, GemmSim};
@@ -124,23 +124,6 @@ fn reference_reads(d: &PassDims, tile: [usize; 3], folds: &[Fold], streamed: [bo
 
 fn operand_reads(s: &GemmSim) -> u64 {
     s.traffic.dram_read_exp_bits + s.traffic.dram_read_mant_bits
-}
-
-fn moved(s: &GemmSim) -> u64 {
-    s.traffic.dram_bits() - s.traffic.dram_transpose_bits
-}
-
-fn window(cin: usize, kernel: usize, stride: usize, pad: usize, hw: usize, batch: usize) -> ConvWindow {
-    let o = (hw + 2 * pad - kernel) / stride + 1;
-    ConvWindow {
-        channels: cin,
-        kernel: (kernel, kernel),
-        stride_h: stride,
-        pad_h: pad,
-        input_hw: (hw, hw),
-        output_hw: (o, o),
-        batch,
-    }
 }
 
 proptest! {

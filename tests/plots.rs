@@ -4,6 +4,9 @@
 //! with 100k spans. Set `FASTBFP_PLOT_PREVIEW=1` to also write every plot to
 //! `$TMPDIR/plots-check/` for looking at them.
 
+mod common;
+use common::svg_texts;
+
 use fastbfp::report::plots::{
     breakdown_bars, cell_heatmap, cycle_share, encode_png_rgb, fold_timeline, pareto, pareto_front, pareto_labelled,
     precision_over_iterations, utilization_per_layer, CycleShares, Plot, PlotError, PrecisionPoint, SpanKind,
@@ -450,21 +453,6 @@ fn pareto_renders() {
     // A narrow range stays linear and still renders.
     let near = vec![("a".to_string(), 100.0, 5.0), ("b".to_string(), 120.0, 4.0), ("c".to_string(), 130.0, 6.0)];
     decode_png(&pareto("narrow", &near).unwrap().png);
-}
-
-/// Text of the SVG's `<text>` elements (the SVG backend writes each as one element).
-fn svg_texts(svg: &str) -> Vec<String> {
-    svg.split("<text")
-        .skip(1)
-        .filter_map(|t| Some(t.split_once('>')?.1.split_once("</text>")?.0.trim().to_string()))
-        .map(|t| {
-            t.replace("&lt;", "<")
-                .replace("&gt;", ">")
-                .replace("&quot;", "\"")
-                .replace("&apos;", "'")
-                .replace("&amp;", "&")
-        })
-        .collect()
 }
 
 /// Every point of a comparison or a small sweep carries its name, beside it or in the legend

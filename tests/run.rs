@@ -1,6 +1,9 @@
 //! `fastbfp run` and `compare` end to end: determinism, every bundled workload on every bundled
 //! arch, and bad input (clear one-line errors, non-zero exit, nothing half-written).
 
+mod common;
+use common::svg_texts;
+
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
@@ -15,21 +18,6 @@ fn root() -> PathBuf {
 
 fn bin() -> Command {
     Command::new(env!("CARGO_BIN_EXE_fastbfp"))
-}
-
-/// Text of an SVG's `<text>` elements, trimmed.
-fn svg_texts(svg: &str) -> Vec<String> {
-    svg.split("<text")
-        .skip(1)
-        .filter_map(|t| Some(t.split_once('>')?.1.split_once("</text>")?.0.trim().to_string()))
-        .map(|t| {
-            t.replace("&lt;", "<")
-                .replace("&gt;", ">")
-                .replace("&quot;", "\"")
-                .replace("&apos;", "'")
-                .replace("&amp;", "&")
-        })
-        .collect()
 }
 
 fn files_in(dir: &Path, ext: &str) -> Vec<PathBuf> {

@@ -1,9 +1,14 @@
-//! Helpers shared by the integration tests that simulate single GEMMs (`accel.rs`,
-//! `mapping.rs`): the bundled arch files and deterministic operand values.
+//! Helpers shared by the integration tests: the bundled arch files and deterministic operand
+//! values (`accel.rs`, `mapping.rs`, `mapping_capacity.rs`), a GEMM's own DRAM bits and
+//! convolution windows (the mapping tests), the text drawn in an SVG plot (`plots.rs`, `run.rs`).
+//! Each test binary uses a subset.
+#![allow(dead_code)]
 
 use std::path::Path;
 
+use fastbfp::accel::GemmSim;
 use fastbfp::arch::{load_arch, Arch};
+use fastbfp::mapping::ConvWindow;
 
 /// The bundled arch file `arch/<name>`.
 pub fn arch(name: &str) -> Arch {
@@ -14,5 +19,40 @@ pub fn arch(name: &str) -> Arch {
 pub fn data(n: usize, seed: u32) -> Vec<f32> {
     (0..n)
         .map(|i| (((i as u32).wrapping_mul(2654435761).wrapping_add(seed) >> 8) % 2001) as f32 / 250.0 - 4.0)
+        .collect()
+}
+
+/// DRAM bits of the GEMM itself (operands, results, spilled partial sums).
+pub fn moved(s: &GemmSim) -> u64 {
+    s.traffic.dram_bits() - s.traffic.dram_transpose_bits
+}
+
+/// A square convolution window: `cin` channels, a `kernel` x `kernel` kernel at `stride` with
+/// `pad` zeros on each side of an `hw` x `hw` input, over `batch` images.
+pub fn window(cin: usize, kernel: usize, stride: usize, pad: usize, hw: usize, batch: usize) -> ConvWindow {
+    let o = (hw + 2 * pad - kernel) / stride + 1;
+    ConvWindow {
+        channels: cin,
+        kernel: (kernel, kernel),
+        stride_h: stride,
+        pad_h: pad,
+        input_hw: (hw, hw),
+        output_hw: (o, o),
+        batch,
+    }
+}
+
+/// Text of the SVG's `<text>` elements (the SVG backend writes each as one element).
+pub fn svg_texts(svg: &str) -> Vec<String> {
+    svg.split("<text")
+        .skip(1)
+        .filter_map(|t| Some(t.split_once('>')?.1.split_once("</text>")?.0.trim().to_string()))
+        .map(|t| {
+            t.replace("&lt;", "<")
+                .replace("&gt;", ">")
+                .replace("&quot;", "\"")
+                .replace("&apos;", "'")
+                .replace("&amp;", "&")
+        })
         .collect()
 }
