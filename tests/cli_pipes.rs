@@ -219,4 +219,15 @@ fn a_lone_workload_runs_on_the_default_arch() {
     assert_eq!(o.status.code(), Some(1));
     let err = String::from_utf8_lossy(&o.stderr);
     assert!(err.contains("neither.ron") && err.lines().count() == 1, "{err}");
+    // A truncated workload alone is reported as the workload it is, where it ends.
+    std::fs::write(tmp.path().join("trunc.ron"), "(name: \"x\", layers: [").unwrap();
+    let o = bin().current_dir(tmp.path()).args(["run", "trunc.ron"]).output().unwrap();
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert_eq!(o.status.code(), Some(1));
+    assert!(err.contains("trunc.ron:1:") && !err.contains("give the arch first"), "{err}");
+    // A mistyped command is not read as a missing arch file without a hint.
+    let o = bin().current_dir(tmp.path()).arg("rn").output().unwrap();
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert_eq!(o.status.code(), Some(1));
+    assert!(err.contains("rn: no such file, and not a command; commands are run,"), "{err}");
 }

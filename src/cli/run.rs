@@ -6,7 +6,7 @@ use super::out::{errln, out, outln};
 use std::path::PathBuf;
 use std::time::Instant;
 
-use anyhow::{Context, Result};
+use anyhow::{bail, Context, Result};
 use clap::Args;
 use fastbfp::arch::{default_arch, load_arch, Arch};
 use fastbfp::array::Fidelity;
@@ -62,17 +62,21 @@ fn is_topology(path: &std::path::Path) -> bool {
 }
 
 /// Whether `path` holds a RON workload rather than an arch: its top-level value has a
-/// `layers` field. An unreadable or malformed file is not one (loading it as an arch then
-/// reports what is wrong with it).
+/// `layers` field, or, when it does not parse, its text has one (so the workload loader reports
+/// what is wrong with it). An unreadable file is not one (loading it as an arch then says why).
 fn is_workload_file(path: &std::path::Path) -> bool {
     let Ok(text) = fastbfp::input::read_text(path, fastbfp::input::MAX_TEXT_BYTES) else {
         return false;
     };
     match ron::from_str::<ron::Value>(&text) {
         Ok(ron::Value::Map(m)) => m.iter().any(|(k, _)| matches!(k, ron::Value::String(s) if s == "layers")),
-        _ => false,
+        Ok(_) => false,
+        Err(_) => text.contains("layers:"),
     }
 }
+
+/// The commands, for the hint when a lone argument names neither a file nor a command.
+const COMMANDS: &str = "run, compare, quantize, gemm, lfsr, train, sweep, golden, scalesim, merge";
 
 fn load(a: &RunArgs) -> Result<(Arch, Workload)> {
     // `fastbfp run TOPOLOGY.csv` or `fastbfp run WORKLOAD.ron`: a workload alone runs on the
@@ -81,6 +85,13 @@ fn load(a: &RunArgs) -> Result<(Arch, Workload)> {
         (Some(p), None) if is_topology(p) || is_workload_file(p) => (None, Some(p)),
         (arch, wl) => (arch.as_ref(), wl.as_ref()),
     };
+    if let Some(p) = arch_path {
+        // `fastbfp rn`: a mistyped command reads as an arch path when no command is given.
+        let bare = p.components().count() == 1 && p.extension().is_none();
+        if bare && !p.exists() {
+            bail!("{}: no such file, and not a command; commands are {COMMANDS} (see --help)", p.display());
+        }
+    }
     let arch = match arch_path {
         Some(p) => load_arch(p).map_err(|e| {
             // A common slip: the workload given first (or alone).
