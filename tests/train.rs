@@ -7,8 +7,8 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 use std::sync::{Arc, Mutex};
 
-use fastbfp::arch::{default_arch, Arch};
-use fastbfp::bfp::{GroupAxis, Rounding};
+use fastbfp::arch::{default_arch, Arch, TensorClass};
+use fastbfp::bfp::{GroupAxis, RNorm, Rounding};
 use fastbfp::train::data::{load_dataset, DataSpec, Dataset};
 use fastbfp::train::engine::Engine;
 use fastbfp::train::net::{LayerGrad, LayerParams, Network};
@@ -147,12 +147,30 @@ fn bfp_nearest(
 }
 
 #[test]
-fn fast_decisions_follow_the_rule() {
+fn fast_decisions_follow_the_rule_with_the_l1_norm() {
+    let low = fast_decisions_follow_the_rule(RNorm::L1);
+    // Σ|BFP(X,2)| does not cancel: weights and gradients take 2 bits too (DESIGN §11).
+    assert!(low[0] > 0 && low[2] > 0, "weights/activations/gradients at 2 bits: {low:?}");
+}
+
+#[test]
+fn fast_decisions_follow_the_rule_with_the_abs_sum_norm() {
+    let low = fast_decisions_follow_the_rule(RNorm::AbsSum);
+    // |Σ BFP(X,2)| cancels for zero-mean weights and gradients: they never leave 4 bits here,
+    // while post-ReLU activations do (the behaviour of the rule as first transcribed).
+    assert!(low[0] == 0 && low[2] == 0 && low[1] > 0, "weights/activations/gradients at 2 bits: {low:?}");
+}
+
+/// Trains the CNN 6 iterations under `fast` with `norm`, recomputes every decision's r and ε
+/// independently (its own BFP rounding, both sums in element order) and returns how many
+/// decisions chose 2 bits per class (weights, activations, gradients).
+fn fast_decisions_follow_the_rule(norm: RNorm) -> [usize; 3] {
     let wl = workload("cnn-digits.ron");
     let data = digits();
     let arch = default_arch();
     let net = Network::new(&wl).unwrap();
-    let opts = options(&wl, TrainPolicy::Fast, 6, 100);
+    let mut opts = options(&wl, TrainPolicy::Fast, 6, 100);
+    opts.config.fast.r_norm = norm;
     let per_epoch = data.train.n / opts.batch;
     let planned = per_epoch * opts.config.epochs;
     let names: Vec<String> = net.gemm_layers.iter().map(|&i| net.layers()[i].name.clone()).collect();
@@ -176,21 +194,34 @@ fn fast_decisions_follow_the_rule() {
     assert_eq!(r.decisions.len(), seen.len());
     let (alpha, beta) = (opts.config.fast.alpha, opts.config.fast.beta);
     let mut stepped = [0usize; 2];
+    let mut low = [0usize; 3];
     for (d, x, shape, axis) in seen.iter() {
         let eps = alpha - beta * d.iteration as f64 / planned as f64 - beta * d.l as f64 / names.len() as f64;
         assert!((d.epsilon - eps).abs() < 1e-12, "{d:?}: epsilon {eps}");
         let (lo, hi) = (bfp_nearest(x, *shape, *axis, 16, 8, 2), bfp_nearest(x, *shape, *axis, 16, 8, 4));
-        let (mut num, mut sum) = (0f64, 0f64);
+        let (mut num, mut sum, mut mag) = (0f64, 0f64, 0f64);
         for (a, b) in lo.iter().flatten().zip(hi.iter().flatten()) {
             num += (b - a).abs();
             sum += a;
+            mag += a.abs();
         }
-        let r2 = if sum == 0.0 { f64::INFINITY } else { num / sum.abs() };
+        let den = match norm {
+            RNorm::L1 => mag,
+            RNorm::AbsSum => sum.abs(),
+        };
+        let r2 = if den == 0.0 { f64::INFINITY } else { num / den };
         assert_eq!(d.r.len(), 1);
         assert_eq!((d.r[0].0, d.r[0].1), (2, r2), "{} {:?} at {}", d.layer, d.class, d.iteration);
         let bits = if r2 > eps { 4 } else { 2 };
         assert_eq!(d.bits, bits);
         stepped[usize::from(bits == 4)] += 1;
+        if bits == 2 {
+            low[match d.class {
+                TensorClass::Weights => 0,
+                TensorClass::Activations => 1,
+                TensorClass::Gradients => 2,
+            }] += 1;
+        }
     }
     // Both outcomes occur, so the comparison is exercised both ways.
     assert!(stepped[0] > 0 && stepped[1] > 0, "{stepped:?}");
@@ -208,6 +239,7 @@ fn fast_decisions_follow_the_rule() {
         .map(|(_, n)| n)
         .sum();
     assert!(r.total.policy_cycles <= converter_stalls, "{} > {converter_stalls}", r.total.policy_cycles);
+    low
 }
 
 #[test]
@@ -504,4 +536,45 @@ fn reused_buffers_give_the_bits_of_fresh_buffers() {
         assert!(fresh.len() > 1000);
         assert!(run(policy, true) == fresh, "{policy}");
     }
+}
+
+#[test]
+fn r_norm_and_interval_from_the_command_line_and_the_workload() {
+    let tmp = tempfile::tempdir().unwrap();
+    let go = |name: &str, extra: &[&str]| {
+        let out = tmp.path().join(name);
+        let mut args = vec!["train", "--iterations", "4", "-q", "-o", out.to_str().unwrap()];
+        args.extend_from_slice(extra);
+        ok(&run(tmp.path(), &args));
+        let json: Value = serde_json::from_str(&std::fs::read_to_string(out.join("train.json")).unwrap()).unwrap();
+        let csv = std::fs::read_to_string(out.join("precision.csv")).unwrap();
+        (json, csv)
+    };
+    let (l1, csv) = go("l1", &[]);
+    assert_eq!(l1["options"]["config"]["fast"]["r_norm"], "l1", "l1 is the default");
+    assert!(csv.lines().next().unwrap().ends_with(",bits,r_norm") && csv.lines().nth(1).unwrap().ends_with(",l1"));
+    let (sum, csv) = go("sum", &["--r-norm", "abs_sum", "--interval", "2"]);
+    assert_eq!(sum["options"]["config"]["fast"]["r_norm"], "abs_sum");
+    assert_eq!(sum["options"]["config"]["fast"]["interval"], 2);
+    assert!(csv.lines().nth(1).unwrap().ends_with(",abs_sum"));
+    // Every second iteration decides: iterations 0 and 2 of 4.
+    let its: std::collections::BTreeSet<u64> =
+        sum["decisions"].as_array().unwrap().iter().map(|d| d["iteration"].as_u64().unwrap()).collect();
+    assert_eq!(its.into_iter().collect::<Vec<_>>(), [0, 2]);
+    assert_ne!(l1["decisions"], sum["decisions"], "the two norms decided alike");
+    // The workload's training.fast.r_norm, and a bad value with its file position.
+    let wl = std::fs::read_to_string(root().join("traces/train/mlp-digits.ron")).unwrap();
+    let with = wl.replacen("training: (", "training: (\n        fast: (r_norm: abs_sum),", 1);
+    assert_ne!(with, wl, "the workload has no training section to edit");
+    std::fs::write(tmp.path().join("w.ron"), &with).unwrap();
+    let (file, _) = go("file", &["w.ron"]);
+    assert_eq!(file["options"]["config"]["fast"]["r_norm"], "abs_sum");
+    std::fs::write(tmp.path().join("bad.ron"), with.replace("r_norm: abs_sum", "r_norm: l2")).unwrap();
+    let o = run(tmp.path(), &["train", "bad.ron", "--iterations", "1", "-q"]);
+    let e = String::from_utf8_lossy(&o.stderr);
+    assert_eq!(o.status.code(), Some(1), "{e}");
+    assert!(e.contains("bad.ron:") && e.contains("l2") && e.contains("l1") && e.contains("abs_sum"), "{e}");
+    let o = run(tmp.path(), &["train", "--r-norm", "l2"]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&o.stderr).contains("allowed l1"));
 }

@@ -19,7 +19,7 @@ pub use format::{BfpError, BfpFormat, ConvertSpec, ExpBase, LfsrParams, Rounding
 pub(crate) use group16::available as simd16_available;
 #[cfg(target_arch = "x86_64")]
 pub(crate) use group16::mantissas16;
-pub use improvement::{relative_improvement, Improvement};
+pub use improvement::{relative_improvement, Improvement, RNorm};
 pub use lfsr::{job_seed, lane_seed, Lfsr16, LfsrJump, NoiseBank};
 pub(crate) use packed::hex_of;
 pub use packed::{PackedGroup, PackedTensor};

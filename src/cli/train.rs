@@ -72,6 +72,14 @@ pub struct TrainArgs {
     /// FAST's β [default: the workload's training.fast.beta].
     #[arg(long)]
     pub beta: Option<f64>,
+    /// The denominator of FAST's r: l1 (Σ|BFP(X,m)|) or abs_sum (|Σ BFP(X,m)|, the rule as first
+    /// transcribed) [default: the workload's training.fast.r_norm, else l1].
+    #[arg(long, value_name = "NORM", value_parser = clap::value_parser!(fastbfp::bfp::RNorm))]
+    pub r_norm: Option<fastbfp::bfp::RNorm>,
+    /// Iterations between FAST's evaluations of r (the last choice holds between them)
+    /// [default: the workload's training.fast.interval, else 1].
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u64).range(1..=1_000_000_000))]
+    pub interval: Option<u64>,
     /// Output folder (created if missing).
     #[arg(short, long, default_value = "out-train")]
     pub out: PathBuf,
@@ -109,6 +117,12 @@ fn config(a: &TrainArgs, wl: &Workload) -> Result<TrainingConfig> {
     }
     if let Some(n) = a.eval_every {
         c.eval_every = Some(n as usize);
+    }
+    if let Some(n) = a.r_norm {
+        c.fast.r_norm = n;
+    }
+    if let Some(n) = a.interval {
+        c.fast.interval = n as usize;
     }
     for (flag, v, slot) in [("--alpha", a.alpha, &mut c.fast.alpha), ("--beta", a.beta, &mut c.fast.beta)] {
         if let Some(v) = v {

@@ -85,7 +85,8 @@ pub fn precision_csv(r: &TrainReport) -> Result<Vec<u8>, ReportError> {
             }),
         );
     }
-    let header = ["iteration", "layer", "l", "class", "epsilon", "r", "bits"];
+    let header = ["iteration", "layer", "l", "class", "epsilon", "r", "bits", "r_norm"];
+    let norm = r.options.config.fast.r_norm.name();
     csv_bytes(
         &header,
         r.decisions.iter().map(|d| {
@@ -98,6 +99,7 @@ pub fn precision_csv(r: &TrainReport) -> Result<Vec<u8>, ReportError> {
                 format!("{}", d.epsilon),
                 rs.join(";"),
                 d.bits.to_string(),
+                norm.to_string(),
             ]
         }),
     )
@@ -164,7 +166,10 @@ pub fn train_plots(r: &TrainReport, notes: &mut Vec<String>) -> Vec<Plot> {
     keep(plots::loss_curves(&format!("Loss: {title}"), &[train_loss, test_loss]));
     let mats = precision_matrix(r);
     let classes: Vec<(&str, Vec<u8>)> = mats.into_iter().map(|(c, m)| (c.name(), m)).collect();
-    keep(plots::precision_heatmap(&format!("Mantissa bits: {title}"), &r.gemm_layers, r.iterations, &classes));
+    // FAST's heat map names the rule's norm (DESIGN §11 r_norm); other policies have no rule.
+    let rule =
+        if r.decisions.is_empty() { String::new() } else { format!(", r_norm {}", r.options.config.fast.r_norm) };
+    keep(plots::precision_heatmap(&format!("Mantissa bits: {title}{rule}"), &r.gemm_layers, r.iterations, &classes));
     keep(plots::energy_per_epoch(&format!("Energy per epoch: {title}"), &[energy_series(r)]));
     out
 }
@@ -430,10 +435,11 @@ pub fn train_summary(r: &TrainReport) -> String {
     if r.total.policy_converter_groups > 0 {
         let _ = writeln!(
             s,
-            "  FAST's r measurements      {} converter groups, {} cycles ({:.2} % of the cycles)",
+            "  FAST's r measurements      {} converter groups, {} cycles ({:.2} % of the cycles), r_norm {}",
             r.total.policy_converter_groups,
             r.total.policy_cycles,
-            100.0 * r.total.policy_cycles as f64 / r.total.cycles.max(1) as f64
+            100.0 * r.total.policy_cycles as f64 / r.total.cycles.max(1) as f64,
+            r.options.config.fast.r_norm
         );
     }
     if !r.decisions.is_empty() || !r.precision_changes.is_empty() {

@@ -287,9 +287,11 @@ impl Engine {
             e => EngineError::Gemm { layer: layer.to_string(), pass, error: Box::new(e.into()) },
         };
         let iteration = self.iteration;
+        let norm = self.plan.fast().r_norm;
         let evaluated = {
             let r_of = |m: u32| {
-                relative_improvement(&name, data, shape.0, shape.1, axis, group, exp_bits, exp_base, m).map(|i| i.r)
+                relative_improvement(&name, data, shape.0, shape.1, axis, group, exp_bits, exp_base, m, norm)
+                    .map(|i| i.r)
             };
             self.plan.decide(l0, class, iteration, groups, r_of).map_err(map)?;
             self.plan.log.last().map_or(0, |d| d.r.len() as u64)

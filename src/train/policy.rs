@@ -224,7 +224,7 @@ mod tests {
             activations: cp(Rounding::Nearest),
             gradients: cp(Rounding::Stochastic),
         };
-        let fast = FastParams { alpha: 0.5, beta: 0.2, interval: 2, ladder };
+        let fast = FastParams { alpha: 0.5, beta: 0.2, interval: 2, ladder, r_norm: Default::default() };
         PrecisionPlan::new(TrainPolicy::Fast, fast, base, PrecisionPolicy::Fixed, vec!["a".into(), "b".into()], 10)
     }
 

@@ -71,6 +71,8 @@ pub(crate) struct FastFile {
     pub interval: Option<i64>,
     #[serde(default)]
     pub ladder: Option<Vec<i64>>,
+    #[serde(default)]
+    pub r_norm: Option<crate::bfp::RNorm>,
 }
 
 /// How trainable weights start.
@@ -238,6 +240,8 @@ pub struct FastParams {
     pub interval: usize,
     /// Mantissa widths, increasing, each 1..=16 (FAST: even widths 2..=8).
     pub ladder: Vec<u32>,
+    /// The denominator of `r` (DESIGN §11): `l1` (default) or `abs_sum`.
+    pub r_norm: crate::bfp::RNorm,
 }
 
 /// Default `α`: see `docs/training.md` for how it was chosen (on training data only).
@@ -247,7 +251,13 @@ pub const FAST_DEFAULT_BETA: f64 = 0.2;
 
 impl Default for FastParams {
     fn default() -> Self {
-        FastParams { alpha: FAST_DEFAULT_ALPHA, beta: FAST_DEFAULT_BETA, interval: 1, ladder: vec![2, 4] }
+        FastParams {
+            alpha: FAST_DEFAULT_ALPHA,
+            beta: FAST_DEFAULT_BETA,
+            interval: 1,
+            ladder: vec![2, 4],
+            r_norm: crate::bfp::RNorm::default(),
+        }
     }
 }
 
@@ -372,6 +382,7 @@ pub(crate) fn validate(file: &TrainingFile, rep: &Reporter<'_>) -> Result<Traini
         fast.alpha = coef("training.fast.alpha", f.alpha, fast.alpha)?;
         fast.beta = coef("training.fast.beta", f.beta, fast.beta)?;
         fast.interval = int("training.fast.interval", f.interval, 1, 1_000_000_000)?.unwrap_or(1);
+        fast.r_norm = f.r_norm.unwrap_or_default();
         if let Some(l) = &f.ladder {
             let ok = !l.is_empty()
                 && l.len() <= 8
