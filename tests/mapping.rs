@@ -4,44 +4,17 @@
 //! depend on the mapping.
 
 mod common;
-use common::{arch, data, moved, window};
+use common::{arch, data, moved, sim, window};
 use std::path::Path;
 
 use fastbfp::accel::{simulate_gemm, spec_for, GemmRequest, GemmSim};
-use fastbfp::arch::{Arch, Im2col, MapperKind, Objective};
+use fastbfp::arch::{Im2col, MapperKind, Objective};
 use fastbfp::array::Fidelity;
 use fastbfp::gemm::{quantize_operands, reference_gemm, Pass};
 use fastbfp::mapping::{
-    candidates, estimate, score, search, ConvWindow, Dim, Mapping, MappingContext, OperandBits, PassDims, Role, ORDERS,
+    candidates, estimate, score, search, Dim, Mapping, MappingContext, OperandBits, PassDims, Role, ORDERS,
 };
 use proptest::prelude::*;
-
-/// Simulates `pass` of a GEMM with dimensions `(n, k, b)` (DESIGN §6) on `a`.
-fn sim(
-    a: &Arch,
-    pass: Pass,
-    (n, k, b): (usize, usize, usize),
-    conv: Option<ConvWindow>,
-    mapping: Option<Mapping>,
-    fidelity: Fidelity,
-    numerics: bool,
-) -> GemmSim {
-    let d = PassDims::elements(pass, n, k, b);
-    let (xs, ys) = (d.shape(Role::X), d.shape(Role::Y));
-    let (x, y) = if numerics { (data(xs.0 * xs.1, 3), data(ys.0 * ys.1, 9)) } else { (Vec::new(), Vec::new()) };
-    let req = GemmRequest {
-        spec: spec_for(a, pass),
-        x: (&x, xs.0, xs.1),
-        y: (&y, ys.0, ys.1),
-        names: ("X", "Y"),
-        fidelity,
-        numerics,
-        first_job: 0,
-        conv,
-        mapping,
-    };
-    simulate_gemm(a, &req).unwrap()
-}
 
 proptest! {
     #![proptest_config(ProptestConfig { cases: 48, ..ProptestConfig::default() })]

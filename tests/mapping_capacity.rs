@@ -5,44 +5,18 @@
 //! loop; and the README's own example from the command line.
 
 mod common;
-use common::{arch, data, moved, window};
+use common::{arch, data, moved, sim, window};
 use std::path::Path;
 
 use fastbfp::accel::{mem_params, simulate_gemm, spec_for, GemmRequest, GemmSim};
 use fastbfp::arch::Arch;
 use fastbfp::array::{run_folds_with, ArrayConfig, Fidelity, Fold};
 use fastbfp::gemm::{quantize_operands, reference_gemm, Pass};
-use fastbfp::mapping::{ConvWindow, Dim, Mapping, PassDims, Role, ORDERS};
+use fastbfp::mapping::{Dim, Mapping, PassDims, Role, ORDERS};
 use fastbfp::memory::{MemorySystem, OperandStorage, TiledResidency};
 use proptest::prelude::*;
 
 const STREAMED: [[bool; 2]; 4] = [[false, false], [false, true], [true, false], [true, true]];
-
-fn sim(
-    a: &Arch,
-    pass: Pass,
-    (n, k, b): (usize, usize, usize),
-    conv: Option<ConvWindow>,
-    m: Mapping,
-    fidelity: Fidelity,
-    numerics: bool,
-) -> GemmSim {
-    let d = PassDims::elements(pass, n, k, b);
-    let (xs, ys) = (d.shape(Role::X), d.shape(Role::Y));
-    let (x, y) = if numerics { (data(xs.0 * xs.1, 3), data(ys.0 * ys.1, 9)) } else { (Vec::new(), Vec::new()) };
-    let req = GemmRequest {
-        spec: spec_for(a, pass),
-        x: (&x, xs.0, xs.1),
-        y: (&y, ys.0, ys.1),
-        names: ("X", "Y"),
-        fidelity,
-        numerics,
-        first_job: 0,
-        conv,
-        mapping: Some(m),
-    };
-    simulate_gemm(a, &req).unwrap()
-}
 
 /// The arch with `exp_kib` and `mant_kib` of operand SRAM on a `rows x cols` array.
 fn small(rows: usize, cols: usize, exp_kib: u64, mant_kib: u64, dbuf: bool) -> Arch {
@@ -148,7 +122,7 @@ proptest! {
         let a = small(rows, cols, exp_kib, mant_kib, dbuf);
         let t = [if whole.0 { usize::MAX } else { tile.0 }, if whole.1 { usize::MAX } else { tile.1 }, tile.2];
         let forced = Mapping { tile: t, order, streamed };
-        let s = sim(&a, pass, dims, None, forced, Fidelity::Fold, false);
+        let s = sim(&a, pass, dims, None, Some(forced), Fidelity::Fold, false);
         let cap = room(&a);
         prop_assert_eq!(s.residency.capacity_bits, cap);
         let peak = s.residency.peak_kept_bits;
@@ -206,7 +180,7 @@ proptest! {
         let w = window(cin, kern, stride, pad, hw, batch);
         let a = small(rows, cols, 1, mant_kib, dbuf);
         let forced = Mapping { tile: [tile.0, tile.1, tile.2], order, streamed };
-        let s = sim(&a, pass, (n, w.k(), w.b()), Some(w), forced, Fidelity::Fold, false);
+        let s = sim(&a, pass, (n, w.k(), w.b()), Some(w), Some(forced), Fidelity::Fold, false);
         let (peak, cap) = (s.residency.peak_kept_bits, room(&a));
         prop_assert!(peak.0 <= cap.0 && peak.1 <= cap.1, "{:?} over {:?}", peak, cap);
         prop_assert_eq!(s.residency.dropped_parts, 0);
@@ -231,8 +205,8 @@ proptest! {
         let mut a = small(rows, cols, 1, mant_kib, dbuf);
         a.array.overlap_folds = overlap;
         let m = Mapping { tile: [tile.0, tile.1, tile.2], order, streamed };
-        let tick = sim(&a, pass, dims, None, m, Fidelity::Cycle, true);
-        let fold = sim(&a, pass, dims, None, m, Fidelity::Fold, true);
+        let tick = sim(&a, pass, dims, None, Some(m), Fidelity::Cycle, true);
+        let fold = sim(&a, pass, dims, None, Some(m), Fidelity::Fold, true);
         prop_assert_eq!(tick.cycles, fold.cycles);
         prop_assert_eq!(&tick.folds, &fold.folds);
         prop_assert_eq!(tick.traffic, fold.traffic);
@@ -260,7 +234,7 @@ fn the_readme_mapping_streams_the_do_stripe_it_cannot_keep() {
     let a = arch("fast-32x32.ron");
     let w = window(64, 3, 1, 1, 32, 32);
     let m = Mapping { tile: [64, 32, 2048], order: [Dim::Stream, Dim::Row, Dim::Col], streamed: [false; 2] };
-    let s = sim(&a, Pass::BackwardWeight, (64, w.k(), w.b()), Some(w), m, Fidelity::Fold, false);
+    let s = sim(&a, Pass::BackwardWeight, (64, w.k(), w.b()), Some(w), Some(m), Fidelity::Fold, false);
     let h = s.capacity_hold.expect("the dO stripe does not fit");
     assert_eq!(h.tile_bits[0], (64 * 2048 * 8, 64 * 2048 * 96));
     assert_eq!(h.capacity_bits, (8 * 8192, 256 * 8192));

@@ -6,9 +6,12 @@
 
 use std::path::Path;
 
-use fastbfp::accel::GemmSim;
+use fastbfp::accel::{simulate_gemm, spec_for, GemmRequest, GemmSim};
 use fastbfp::arch::{load_arch, Arch};
+use fastbfp::array::Fidelity;
+use fastbfp::gemm::Pass;
 use fastbfp::mapping::ConvWindow;
+use fastbfp::mapping::{Mapping, PassDims, Role};
 
 /// The bundled arch file `arch/<name>`.
 pub fn arch(name: &str) -> Arch {
@@ -55,4 +58,31 @@ pub fn svg_texts(svg: &str) -> Vec<String> {
                 .replace("&amp;", "&")
         })
         .collect()
+}
+
+/// Simulates `pass` of a GEMM with dimensions `(n, k, b)` (DESIGN §6) on `a`.
+pub fn sim(
+    a: &Arch,
+    pass: Pass,
+    (n, k, b): (usize, usize, usize),
+    conv: Option<ConvWindow>,
+    mapping: Option<Mapping>,
+    fidelity: Fidelity,
+    numerics: bool,
+) -> GemmSim {
+    let d = PassDims::elements(pass, n, k, b);
+    let (xs, ys) = (d.shape(Role::X), d.shape(Role::Y));
+    let (x, y) = if numerics { (data(xs.0 * xs.1, 3), data(ys.0 * ys.1, 9)) } else { (Vec::new(), Vec::new()) };
+    let req = GemmRequest {
+        spec: spec_for(a, pass),
+        x: (&x, xs.0, xs.1),
+        y: (&y, ys.0, ys.1),
+        names: ("X", "Y"),
+        fidelity,
+        numerics,
+        first_job: 0,
+        conv,
+        mapping,
+    };
+    simulate_gemm(a, &req).unwrap()
 }
