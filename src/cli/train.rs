@@ -250,7 +250,7 @@ pub fn run(a: &TrainArgs) -> Result<()> {
             arch.array.rows,
             arch.array.cols,
             arch.clock_mhz,
-            first.data.name,
+            fastbfp::report::data_label(&first.data.name),
             cfg.epochs,
             batch,
             a.seed

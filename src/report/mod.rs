@@ -18,6 +18,6 @@ pub use csv_table::CsvTable;
 pub use memimage::{packed_images, PackedManifest};
 pub use run::{cycle_shares, layers_csv, run_plots, summary, write_run, ReportError, Written};
 pub use train::{
-    compare_csv, compare_rows, compare_summary, epochs_csv, precision_csv, precision_matrix, train_files, train_plots,
-    train_summary, weights_npz, write_train, write_train_compare, CompareTrainRow,
+    compare_csv, compare_rows, compare_summary, data_label, epochs_csv, precision_csv, precision_matrix, train_files,
+    train_plots, train_summary, weights_npz, write_train, write_train_compare, CompareTrainRow,
 };

@@ -335,7 +335,7 @@ pub fn write_train_compare(
     let only: Vec<TrainReport> = reports.iter().map(|(_, r)| r.clone()).collect();
     let rows = compare_rows(&only, target);
     files.push((dir.join("compare.csv"), compare_csv(&rows, target)?));
-    let title = only.first().map_or(String::new(), |r| format!("{} on {}", r.workload, r.data.name));
+    let title = only.first().map_or(String::new(), |r| format!("{} on {}", r.workload, data_label(&r.data.name)));
     let acc: Vec<Series> = only.iter().map(accuracy_series).collect();
     let mut plots_out = Vec::new();
     let mut keep = |p: Result<Plot, plots::PlotError>| match p {
@@ -374,6 +374,14 @@ fn pct(v: Option<f64>) -> String {
     v.map_or("-".into(), |v| format!("{:.2} %", v * 100.0))
 }
 
+/// A data set as titles and headers name it: `digits`, `mnist1d`, or the file or folder name
+/// of a path (`~/data/cifar-10-batches-bin` -> `cifar-10-batches-bin`); `train.json` keeps the
+/// path as given.
+pub fn data_label(name: &str) -> &str {
+    let trimmed = name.trim_end_matches('/');
+    std::path::Path::new(trimmed).file_name().and_then(|f| f.to_str()).unwrap_or(name)
+}
+
 /// The terminal summary of one run.
 pub fn train_summary(r: &TrainReport) -> String {
     let mut s = String::new();
@@ -386,7 +394,7 @@ pub fn train_summary(r: &TrainReport) -> String {
         r.arch.array.0,
         r.arch.array.1,
         r.arch.clock_mhz,
-        r.data.name,
+        data_label(&r.data.name),
         r.data.train,
         r.data.test,
         r.data.classes,
@@ -484,4 +492,17 @@ pub fn compare_summary(rows: &[CompareTrainRow], target: f64) -> String {
         );
     }
     s
+}
+
+#[cfg(test)]
+mod tests {
+    use super::data_label;
+
+    #[test]
+    fn data_sets_are_named_by_their_file_name_in_titles() {
+        assert_eq!(data_label("digits"), "digits");
+        assert_eq!(data_label("/home/u/data/cifar-10-batches-bin/"), "cifar-10-batches-bin");
+        assert_eq!(data_label("../x/mnist.npz"), "mnist.npz");
+        assert_eq!(data_label("/"), "/");
+    }
 }
