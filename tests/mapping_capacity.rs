@@ -8,7 +8,7 @@ mod common;
 use common::{arch, data, moved, sim, window};
 use std::path::Path;
 
-use fastbfp::accel::{mem_params, simulate_gemm, spec_for, GemmRequest, GemmSim};
+use fastbfp::accel::{mem_params, spec_for, GemmSim};
 use fastbfp::arch::Arch;
 use fastbfp::array::{run_folds_with, ArrayConfig, Fidelity, Fold};
 use fastbfp::gemm::{quantize_operands, reference_gemm, Pass};
@@ -245,22 +245,9 @@ fn the_readme_mapping_streams_the_do_stripe_it_cannot_keep() {
     let (peak, cap) = (s.residency.peak_kept_bits, h.capacity_bits);
     assert!(peak.0 <= cap.0 && peak.1 <= cap.1);
     // The mapper's own choice for this GEMM moves no more.
-    let mut req_free = a.clone();
-    req_free.mapping.mapper = fastbfp::arch::MapperKind::Search;
-    let d = PassDims::elements(Pass::BackwardWeight, 64, w.k(), w.b());
-    let (xs, ys) = (d.shape(Role::X), d.shape(Role::Y));
-    let req = GemmRequest {
-        spec: spec_for(&a, Pass::BackwardWeight),
-        x: (&[], xs.0, xs.1),
-        y: (&[], ys.0, ys.1),
-        names: ("X", "Y"),
-        fidelity: Fidelity::Fold,
-        numerics: false,
-        first_job: 0,
-        conv: Some(w),
-        mapping: None,
-    };
-    let chosen = simulate_gemm(&req_free, &req).unwrap();
+    let mut free = a.clone();
+    free.mapping.mapper = fastbfp::arch::MapperKind::Search;
+    let chosen = sim(&free, Pass::BackwardWeight, (64, w.k(), w.b()), Some(w), None, Fidelity::Fold, false);
     assert!(chosen.capacity_hold.is_none());
     assert!(moved(&chosen) <= moved(&s), "{} vs {}", moved(&chosen), moved(&s));
 }

@@ -75,8 +75,14 @@ fn is_workload_file(path: &std::path::Path) -> bool {
     }
 }
 
-/// The commands, for the hint when a lone argument names neither a file nor a command.
-const COMMANDS: &str = "run, compare, quantize, gemm, lfsr, train, sweep, golden, scalesim, merge";
+/// The commands, as clap defines them, for the hint when a lone argument names neither a file
+/// nor a command.
+fn command_names() -> String {
+    use clap::CommandFactory;
+    let cli = super::Cli::command();
+    let names: Vec<&str> = cli.get_subcommands().map(|c| c.get_name()).filter(|n| *n != "help").collect();
+    names.join(", ")
+}
 
 fn load(a: &RunArgs) -> Result<(Arch, Workload)> {
     // `fastbfp run TOPOLOGY.csv` or `fastbfp run WORKLOAD.ron`: a workload alone runs on the
@@ -89,7 +95,7 @@ fn load(a: &RunArgs) -> Result<(Arch, Workload)> {
         // `fastbfp rn`: a mistyped command reads as an arch path when no command is given.
         let bare = p.components().count() == 1 && p.extension().is_none();
         if bare && !p.exists() {
-            bail!("{}: no such file, and not a command; commands are {COMMANDS} (see --help)", p.display());
+            bail!("{}: no such file, and not a command; commands are {} (see --help)", p.display(), command_names());
         }
     }
     let arch = match arch_path {
